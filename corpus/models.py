@@ -1,0 +1,80 @@
+"""Records of the corpus: articles, their metadata, their chunks, and what loading skipped."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+class CorpusError(Exception):
+    """A problem with the corpus, carrying a message fit to show a user."""
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """Hand-editable facts about an article; every field may be unknown."""
+
+    title: str | None = None
+    published: str | None = None  # ISO-like: YYYY, YYYY-MM or YYYY-MM-DD
+    published_inferred: bool = False
+    published_note: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: `text` is the file decoded as UTF-8 without BOM, newlines kept as they are."""
+
+    id: str  # path relative to the articles folder, with '/' separators
+    text: str
+    meta: ArticleMeta = field(default_factory=ArticleMeta)
+    body_start: int = 0  # where the prose starts, after a dateline or byline header
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(self.text)
+
+    @property
+    def title(self) -> str:
+        return self.meta.title or self.id
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article; `text == article.text[start:end]`."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def key(self) -> str:
+        """Content hash that decides whether a stored embedding can be reused."""
+        return sha256_text(self.text)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that loading passed over, and why, in words for the user."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    articles: tuple[Article, ...]
+    skipped: tuple[Skipped, ...]
+    warnings: tuple[Skipped, ...] = ()  # problems that did not stop an article from loading
+
+    def fingerprint(self) -> dict[str, str]:
+        """Article id -> content hash, for telling whether an index is up to date."""
+        return {a.id: a.sha256 for a in self.articles}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,124 @@
+"""Text primitives shared by chunking, lexical search and answer extraction: sentences, folding, terms."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import snowballstemmer
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov", "sen",
+    "rep", "pres", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "approx", "e.g", "i.e", "u.s", "u.k", "u.n", "e.u",
+}
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by white space.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split text[start:end] into sentences; each (s, e) is trimmed of white space, line breaks always split."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    # A line break ends a sentence unless the next line goes on in lower case (a wrapped line).
+    for line in re.finditer(r"(?:[^\r\n]|[\r\n]+(?=[ \t]*[a-z]))+", text[start:end]):
+        line_start = start + line.start()
+        piece = line.group()
+        cut = 0
+        for m in _SENTENCE_END.finditer(piece):
+            if _is_abbreviation(piece, m.start()) or not _starts_sentence(piece, m.end()):
+                continue
+            _add_span(spans, text, line_start + cut, line_start + m.end())
+            cut = m.end()
+        _add_span(spans, text, line_start + cut, line_start + len(piece))
+    return spans
+
+
+def _is_abbreviation(piece: str, dot: int) -> bool:
+    if piece[dot] != ".":
+        return False
+    m = re.search(r"(\w+(?:\.\w+)*)$", piece[:dot])
+    if not m:
+        return False
+    word = m.group(1).lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _starts_sentence(piece: str, after: int) -> bool:
+    rest = piece[after:].lstrip()
+    return not rest or not rest[0].islower()
+
+
+def _add_span(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics, so 'Nausėda' and 'Nauseda' compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.replace("’", "'").casefold()
+
+
+# British spellings mapped to American ones so that 'defence' finds 'defense'.
+_SPELLING = [
+    (re.compile(r"(?<=\w)(enc)(e|es)$"), r"ens\2"),  # defence, offence, licence
+    (re.compile(r"(?<=\w{2})is(e|es|ed|ing|ation|ations)$"), r"iz\1"),  # organise, organisation
+    (re.compile(r"(?<=\w{2})our(s|ed|ing)?$"), r"or\1"),  # labour, favour
+    (re.compile(r"(?<=\w{2})tre(s)?$"), r"ter\1"),  # centre
+]
+_SPELLING_KEEP = {"hour", "hours", "our", "ours", "four", "tour", "tours", "pour", "sour", "your", "yours", "flour",
+                  "since", "fence", "fences", "hence", "pence", "science", "sciences", "conscience", "rise", "wise",
+                  "otherwise", "precise", "concise", "raise", "raised", "praise", "noise", "poise", "promise",
+                  "promised", "surprise", "surprised", "exercise", "exercised", "advise", "advised", "revise",
+                  "revised", "franchise", "expertise", "premise", "premises", "compromise", "enterprise", "televise",
+                  "televised", "supervise", "improvise", "despise", "devise", "comprise", "comprised", "disguise",
+                  "arise", "arised", "cruise", "cruises", "lease", "ease", "metre", "theatre", "litre"}
+_STOPWORDS = set(
+    "a an the and or but if then than of to in on at by for with from into onto over under about as is are was were "
+    "be been being am do does did done have has had having it its it's this that these those there here what which "
+    "who whom whose when where why how will would shall should can could may might must not no nor so such too very "
+    "just also only own same other any all both each few more most some i me my we our us you your he him his she "
+    "her they them their what's s t one ever yet up down out off again further once while during before after "
+    "above below between through against until".split()
+)
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=200_000)
+def _normalise_word(word: str) -> str:
+    if "." in word:  # U.S., LRT.lt: keep as written
+        return word
+    if word not in _SPELLING_KEEP:
+        for pattern, repl in _SPELLING:
+            word = pattern.sub(repl, word)
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, folded, keeping internal dots and apostrophes (U.S., LRT.lt)."""
+    return _WORD.findall(fold(text))
+
+
+def terms(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Index terms: folded, possessives dropped, British spellings made American, stemmed; no stop words."""
+    out = []
+    for w in words(text):
+        if w.endswith("'s"):
+            w = w[:-2]
+        w = w.replace("'", "")
+        if w and (keep_stopwords or w not in _STOPWORDS):
+            out.append(_normalise_word(w))
+    return out
+
+
+def is_stopword(word: str) -> bool:
+    return fold(word) in _STOPWORDS

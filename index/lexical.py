@@ -1,0 +1,88 @@
+"""BM25 over folded, stemmed terms, held as a sparse matrix of precomputed term weights."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from corpus.text import terms
+
+
+class BM25:
+    """Okapi BM25; `weights[d, t]` is term t's contribution to document d, so a query sums columns."""
+
+    def __init__(self, vocab: dict[str, int], weights: sparse.csc_matrix, idf: np.ndarray) -> None:
+        self.vocab = vocab
+        self.weights = weights
+        self.idf = idf
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[0]
+
+    @classmethod
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> BM25:
+        vocab: dict[str, int] = {}
+        rows, cols, counts = [], [], []
+        lengths = np.zeros(len(texts), dtype=np.float32)
+        for d, text in enumerate(texts):
+            tf = Counter(terms(text))
+            lengths[d] = sum(tf.values())
+            for term, n in tf.items():
+                rows.append(d)
+                cols.append(vocab.setdefault(term, len(vocab)))
+                counts.append(n)
+        n_docs = max(len(texts), 1)
+        tf = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
+        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab)).astype(np.float32)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avg = float(lengths.mean()) if len(texts) else 1.0
+        norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
+        tf = tf.tocoo()
+        data = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
+        weights = sparse.csc_matrix((data.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
+        return cls(vocab, weights, idf)
+
+    def query_terms(self, query: str) -> list[int]:
+        return [self.vocab[t] for t in dict.fromkeys(terms(query)) if t in self.vocab]
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for the query (zeros where no term matches)."""
+        cols = self.query_terms(query)
+        if not cols:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+
+    def top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best documents with a positive score, best first: (ids, scores)."""
+        scores = self.scores(query)
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        return hits, scores[hits]
+
+    def term_idf(self, term: str) -> float:
+        """IDF of a normalised term; unseen terms get the highest IDF the corpus could give."""
+        i = self.vocab.get(term)
+        if i is None:
+            return float(np.log1p((self.size + 0.5) / 0.5))
+        return float(self.idf[i])
+
+    def save(self, folder: Path) -> list[str]:
+        sparse.save_npz(folder / "bm25.npz", self.weights, compressed=False)
+        np.save(folder / "bm25_idf.npy", self.idf)
+        (folder / "bm25_vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        return ["bm25.npz", "bm25_idf.npy", "bm25_vocab.json"]
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25:
+        weights = sparse.load_npz(folder / "bm25.npz").tocsc()
+        idf = np.load(folder / "bm25_idf.npy", allow_pickle=False)
+        vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
+        return cls(vocab, weights, idf)

@@ -1,0 +1,275 @@
+"""The index on disk: generations of plain files, checksummed in a manifest, swapped in atomically.
+
+Layout under the index folder::
+
+    CURRENT              name of the generation being served (replaced atomically)
+    gen-<time>-<rand>/   manifest.json, chunks.jsonl, articles.json, vectors.npy, vectors.faiss, bm25.*
+    .lock                held while a build writes
+
+A generation is written in full, fsynced and checksummed before CURRENT names it, so a crash at any
+point leaves the previous generation serving. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from corpus.models import ArticleMeta, Chunk
+from index.lexical import BM25
+
+FORMAT = 1
+CURRENT = "CURRENT"
+
+
+class StoreError(Exception):
+    """Base for index problems; the message is fit to show a user."""
+
+
+class IndexMissing(StoreError):
+    pass
+
+
+class IndexCorrupt(StoreError):
+    pass
+
+
+class IndexBusy(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the index keeps of an article: enough to cite it without the corpus folder."""
+
+    id: str
+    sha256: str
+    meta: ArticleMeta
+    length: int
+
+
+@dataclass
+class LoadedIndex:
+    """A generation in memory, ready to search."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    chunk_keys: list[str]
+    articles: dict[str, ArticleRecord]
+    vectors: np.ndarray
+    ann: faiss.Index
+    bm25: BM25
+    extras: dict[str, object]
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]["id"]
+
+
+def make_ann(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
+    """A FAISS index over normalised vectors scored by inner product (cosine)."""
+    dim = vectors.shape[1]
+    if kind == "flat":
+        ann = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        ann = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        ann.hnsw.efConstruction = 80
+        ann.hnsw.efSearch = 128
+    else:
+        raise ValueError(f"unknown index type {kind!r}")
+    if len(vectors):
+        ann.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return ann
+
+
+class IndexStore:
+    """Reads and writes index generations in one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def current_path(self) -> Path | None:
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorrupt(f"{self.root / CURRENT}: cannot be read ({exc.strerror})") from exc
+        if not name.startswith("gen-") or "/" in name:
+            raise IndexCorrupt(f"{self.root / CURRENT}: does not name an index generation")
+        return self.root / name
+
+    def read_manifest(self) -> dict | None:
+        """The serving generation's manifest, or None when there is no index yet."""
+        path = self.current_path()
+        if path is None:
+            return None
+        try:
+            return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"{path.name}/manifest.json: missing or unreadable") from exc
+
+    def load(self, verify: bool = True) -> LoadedIndex:
+        """The serving generation; raises IndexMissing or IndexCorrupt, never returns a damaged index."""
+        path = self.current_path()
+        if path is None:
+            raise IndexMissing(f"{self.root}: no index has been built yet")
+        manifest = self.read_manifest()
+        if manifest.get("format") != FORMAT:
+            raise IndexCorrupt(f"{path.name}: index format {manifest.get('format')!r}, expected {FORMAT}")
+        if verify:
+            verify_files(path, manifest)
+        try:
+            chunks, keys = [], []
+            with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    row = json.loads(line)
+                    chunks.append(Chunk(row["article"], row["ordinal"], row["start"], row["end"], row["text"]))
+                    keys.append(row["key"])
+            raw_articles = json.loads((path / "articles.json").read_text(encoding="utf-8"))
+            articles = {
+                a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"]), a["length"]) for a in raw_articles
+            }
+            vectors = np.load(path / "vectors.npy", allow_pickle=False)
+            ann = faiss.read_index(str(path / "vectors.faiss"))
+            bm25 = BM25.load(path)
+            extras = {
+                name: json.loads((path / f"{name}.json").read_text(encoding="utf-8"))
+                for name in manifest.get("extras", [])
+            }
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexCorrupt(f"{path.name}: index files cannot be read ({exc})") from exc
+        if len(chunks) != len(vectors) or ann.ntotal != len(chunks) or bm25.size != len(chunks):
+            raise IndexCorrupt(f"{path.name}: chunk, vector and lexical counts disagree")
+        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, extras)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Path]:
+        """A fresh generation folder to fill; it is served only once `commit` names it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            self._sweep()
+            path = self.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}.tmp"
+            path.mkdir()
+            try:
+                yield path
+            finally:
+                if path.exists():  # not committed: a failed build leaves nothing behind
+                    shutil.rmtree(path, ignore_errors=True)
+
+    def commit(self, tmp: Path, manifest: dict) -> Path:
+        """Checksum, fsync and publish a filled generation folder, then drop the older ones."""
+        manifest = dict(manifest, format=FORMAT, files=checksums(tmp))
+        _write_durably(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        final = tmp.with_name(tmp.name.removesuffix(".tmp"))
+        os.rename(tmp, final)
+        _fsync(self.root)
+        _write_durably(self.root / CURRENT, final.name + "\n")
+        self._sweep(keep=final.name)
+        return final
+
+    def _sweep(self, keep: str | None = None) -> None:
+        """Remove unfinished builds, and generations other than the serving one."""
+        try:
+            serving = keep or (self.current_path() or Path("")).name
+        except IndexCorrupt:
+            serving = None
+        for child in self.root.iterdir():
+            if child.name.startswith("gen-") and child.name != serving and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        with open(self.root / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise IndexBusy("another reindex is already writing this index; try again when it ends") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRecord], vectors: np.ndarray,
+                     ann: faiss.Index, bm25: BM25, extras: dict[str, object] | None = None) -> list[str]:
+    """Write a generation's data files (not its manifest); returns the names of the extras written."""
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
+        for c in chunks:
+            row = {"article": c.article_id, "ordinal": c.ordinal, "start": c.start, "end": c.end, "key": c.key,
+                   "text": c.text}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (folder / "articles.json").write_text(
+        json.dumps([asdict(a) for a in articles], ensure_ascii=False, indent=1), encoding="utf-8")
+    np.save(folder / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    faiss.write_index(ann, str(folder / "vectors.faiss"))
+    bm25.save(folder)
+    for name, value in (extras or {}).items():
+        (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    return sorted(extras or {})
+
+
+def checksums(folder: Path) -> dict[str, dict]:
+    out = {}
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and f.name != "manifest.json":
+            out[f.name] = {"bytes": f.stat().st_size, "sha256": _file_sha256(f)}
+            _fsync(f)
+    return out
+
+
+def verify_files(folder: Path, manifest: dict) -> None:
+    """Raise IndexCorrupt unless every file the manifest lists is there with its size and hash."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorrupt(f"{folder.name}: manifest lists no files")
+    for name, want in files.items():
+        f = folder / name
+        try:
+            size = f.stat().st_size
+        except OSError:
+            raise IndexCorrupt(f"{folder.name}/{name}: missing") from None
+        if size != want.get("bytes"):
+            raise IndexCorrupt(f"{folder.name}/{name}: {size} bytes, the manifest says {want.get('bytes')} (truncated?)")
+        if _file_sha256(f) != want.get("sha256"):
+            raise IndexCorrupt(f"{folder.name}/{name}: checksum mismatch (the file was changed or damaged)")
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_durably(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(3)}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
