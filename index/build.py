@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from corpus.chunk import chunk_article
 from corpus.models import Article, Chunk, LoadReport, Skipped
+from corpus.text import ANALYZER_VERSION, terms
 from index.encoder import Encoder, Progress
 from index.lexical import BM25
-from index.store import ArticleRecord, IndexStore, StoreError, make_ann, write_generation
+from index.ann import build_ann, choose_kind, probe_questions
+from index.store import TERM_COUNTS, ArticleRecord, IndexStore, LoadedIndex, StoreError, write_generation
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +29,17 @@ ExtraBuilder = Callable[[Sequence[Article]], object]
 class BuildConfig:
     target_words: int = 60
     overlap_sentences: int = 1
-    index_type: str = "auto"  # auto | flat | hnsw
-    hnsw_threshold: int = 50_000  # auto: exact search below this many chunks
+    index_type: str = "auto"  # auto | flat | ivf | hnsw
+    hnsw_threshold: int = 50_000  # auto: exact search below this many chunks, an approximate index above
+    target_recall: float = 0.98  # approximate indexes: recall@10 against exact search that tuning aims for
+    ivf_codec: str = "SQfp16"  # how IVF stores vectors: SQfp16 (2 bytes a dimension), SQ8 (1), Flat (4)
+    append: bool = True  # when articles were only added, embed and append just theirs
 
     def chunking(self) -> dict:
         return {"target_words": self.target_words, "overlap_sentences": self.overlap_sentences}
 
     def ann_kind(self, n: int) -> str:
-        if self.index_type != "auto":
-            return self.index_type
-        return "hnsw" if n >= self.hnsw_threshold else "flat"
+        return choose_kind(n, self.index_type, self.hnsw_threshold)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class BuildReport:
     index_type: str
     generation: str
     warnings: tuple[Skipped, ...] = field(default=())
+    appended: bool = False  # True when the previous generation was extended rather than rebuilt
+    timings: dict = field(default_factory=dict, compare=False)  # seconds per step
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -56,10 +63,15 @@ class BuildReport:
         return d
 
 
-def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: BuildConfig) -> str | None:
-    """Why the index does not match the corpus, model and settings; None when it is up to date."""
+def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: BuildConfig,
+              extras: Iterable[str] = ()) -> str | None:
+    """Why the index does not match the corpus, model, settings and code; None when it is up to date."""
     if manifest is None:
         return "no index yet"
+    if manifest.get("analyzer") != ANALYZER_VERSION:
+        return "the text analysis changed (new version)"
+    if not set(extras) <= set(manifest.get("extras", [])):
+        return f"it lacks {', '.join(sorted(set(extras) - set(manifest.get('extras', []))))}"
     if manifest.get("model", {}).get("id") != model_id:
         return f"the model changed ({manifest.get('model', {}).get('id')} -> {model_id})"
     if manifest.get("chunking") != config.chunking():
@@ -77,56 +89,197 @@ def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: 
 
 def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig,
                 progress: Progress | None = None, extras: Mapping[str, ExtraBuilder] | None = None) -> BuildReport:
-    """Build a new generation from the loaded articles and publish it; the old one serves until then."""
+    """Build a new generation from the loaded articles and publish it; the old one serves until then.
+
+    When the serving generation was built with the same model and settings and every article in it is
+    unchanged, only the added articles are chunked, embedded and appended (vector index and lexical
+    counts); otherwise everything is rebuilt, still reusing the embeddings of unchanged passages.
+    """
     started = time.perf_counter()
-    chunks: list[Chunk] = [
-        c for a in report.articles for c in chunk_article(a, config.target_words, config.overlap_sentences)
-    ]
-    keys = [c.key for c in chunks]
-    cache = _reusable_vectors(store, encoder.model_id)
-    todo = [i for i, k in enumerate(keys) if k not in cache]
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
+    old = _previous(store, encoder.model_id)
+    clock("load previous")
+    plan = _append_plan(old, report, config) if config.append else None
     dim = encoder.dim
-    vectors = np.empty((len(chunks), dim), dtype=np.float32)
-    for i, k in enumerate(keys):
-        if k in cache:
-            vectors[i] = cache[k]
-    if todo:
-        fresh = encoder.encode([chunks[i].text for i in todo], progress=progress)
-        vectors[todo] = fresh
-    elif progress:
-        progress(0, 0)
-    kind = config.ann_kind(len(chunks))
-    ann = make_ann(vectors, kind)
-    bm25 = BM25.build([c.text for c in chunks])
+    if plan is not None:
+        new_chunks = plan
+        n_chunks = len(old.chunks) + len(new_chunks)
+        clock("chunk")
+        fresh = _embed(new_chunks, {}, encoder, dim, progress)
+        clock("embed")
+        kind = old.manifest["index_type"]
+        vectors = np.concatenate([old.vectors, fresh.astype(old.vectors.dtype)])
+        ann = old.ann
+        ann.add(np.ascontiguousarray(fresh, dtype=np.float32))
+        ann_info = dict(old.manifest.get("ann", {"kind": kind, "params": {}}))
+        ann_info["appended"] = ann_info.get("appended", 0) + len(new_chunks)
+        clock("vector index")
+        counts, vocab = _previous_counts(old)
+        bm25, counts = _bm25_append(counts, vocab, [c.text for c in new_chunks])
+        clock("lexical index")
+        todo = len(new_chunks)
+        # the old passages' records are copied as bytes, not parsed and written again
+        chunks, chunks_prefix = new_chunks, old.path / "chunks.jsonl"
+    else:
+        chunks = [c for a in report.articles for c in chunk_article(a, config.target_words, config.overlap_sentences)]
+        keys = [c.key for c in chunks]
+        n_chunks, chunks_prefix = len(chunks), None
+        cache = dict(zip(old.chunk_keys, old.vectors)) if old is not None else {}
+        clock("chunk")
+        todo = sum(1 for k in keys if k not in cache)
+        vectors = _embed(chunks, cache, encoder, dim, progress)
+        clock("embed")
+        kind = config.ann_kind(len(chunks))
+        probes = encoder.encode(probe_questions([c.text for c in chunks])) if kind != "flat" else None
+        ann, info = build_ann(vectors, kind, config.target_recall, config.ivf_codec, queries=probes)
+        ann_info = dict(info.as_dict(), trained_on=len(chunks), appended=0)
+        if kind != "flat":
+            vectors = vectors.astype(np.float16)  # exact enough to re-score candidates; half the memory
+        clock("vector index")
+        bm25, counts = _bm25_append(None, {}, [c.text for c in chunks])
+        clock("lexical index")
     records = [ArticleRecord(a.id, a.sha256, a.meta, len(a.text)) for a in report.articles]
     built_extras = {name: fn(report.articles) for name, fn in (extras or {}).items()}
+    clock("extras")
     with store.writing() as tmp:
-        write_generation(tmp, chunks, records, vectors, ann, bm25, built_extras)
+        write_generation(tmp, chunks, records, vectors, ann, bm25, built_extras, term_counts=counts,
+                         chunks_prefix=chunks_prefix)
+        clock("write")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "model": {"id": encoder.model_id, "dim": dim},
             "chunking": config.chunking(),
+            "analyzer": ANALYZER_VERSION,
             "index_type": kind,
             "index_type_setting": config.index_type,
+            "ann": ann_info,
+            "vectors_dtype": str(vectors.dtype),
             "corpus": report.fingerprint(),
-            "counts": {"articles": len(records), "chunks": len(chunks)},
+            "counts": {"articles": len(records), "chunks": n_chunks},
             "extras": sorted(built_extras),
         }
         final = store.commit(tmp, manifest)
+        clock("checksum and publish")
     seconds = time.perf_counter() - started
-    log.info("index built: %d articles, %d chunks, %d embedded, %d reused in %.1fs",
-             len(records), len(chunks), len(todo), len(chunks) - len(todo), seconds)
-    return BuildReport(len(records), len(chunks), len(todo), len(chunks) - len(todo), report.skipped, seconds, kind,
-                       final.name, report.warnings)
+    log.info("index %s: %d articles, %d chunks, %d embedded, %d reused in %.1fs (%s)",
+             "appended" if plan is not None else "built", len(records), n_chunks, todo, n_chunks - todo,
+             seconds, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+    return BuildReport(len(records), n_chunks, todo, n_chunks - todo, report.skipped, seconds, kind,
+                       final.name, report.warnings, plan is not None, timings)
 
 
-def _reusable_vectors(store: IndexStore, model_id: str) -> dict[str, np.ndarray]:
-    """Chunk hash -> vector from the serving generation, if it was built with the same model."""
+class _Clock:
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.into[step] = self.into.get(step, 0.0) + now - self.last
+        self.last = now
+
+
+def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray], encoder: Encoder, dim: int,
+           progress: Progress | None) -> np.ndarray:
+    """float32 vectors for the chunks: from the cache where the text is unchanged, else from the encoder."""
+    vectors = np.empty((len(chunks), dim), dtype=np.float32)
+    todo = []
+    for i, c in enumerate(chunks):
+        v = cache.get(c.key)
+        if v is None:
+            todo.append(i)
+        else:
+            vectors[i] = v
+    if todo:
+        vectors[todo] = encoder.encode([chunks[i].text for i in todo], progress=progress)
+    elif progress:
+        progress(0, 0)
+    return vectors
+
+
+def _previous(store: IndexStore, model_id: str) -> LoadedIndex | None:
+    """The serving generation if it was built with the same model (its embeddings can be reused)."""
     try:
         old = store.load(verify=True)
     except StoreError as exc:
         log.info("no embeddings to reuse: %s", exc)
-        return {}
-    if old.model_id != model_id:
-        return {}
-    return dict(zip(old.chunk_keys, old.vectors))
+        return None
+    return old if old.model_id == model_id else None
+
+
+def _append_plan(old: LoadedIndex | None, report: LoadReport, config: BuildConfig) -> list[Chunk] | None:
+    """The added articles' chunks, when the previous generation can simply be extended with them; else None."""
+    if old is None or old.manifest.get("chunking") != config.chunking():
+        return None
+    if old.manifest.get("analyzer") != ANALYZER_VERSION:
+        return None
+    if old.manifest.get("index_type_setting", "auto") != config.index_type:
+        return None
+    if not (old.path / TERM_COUNTS).is_file():
+        return None
+    built, now = old.manifest.get("corpus", {}), report.fingerprint()
+    if any(now.get(k) != v for k, v in built.items()):  # an article was changed or removed
+        return None
+    added = [a for a in report.articles if a.id not in built]
+    if not added:
+        return None
+    chunks = [c for a in added for c in chunk_article(a, config.target_words, config.overlap_sentences)]
+    kind = old.manifest.get("index_type")
+    if kind != config.ann_kind(len(old.chunks) + len(chunks)):
+        return None  # crossing the threshold: build the other kind from scratch
+    ann = old.manifest.get("ann", {})
+    if kind != "flat" and ann.get("appended", 0) + len(chunks) > 0.2 * ann.get("trained_on", 0):
+        return None  # many vectors added since training: retrain and retune
+    return chunks
+
+
+def _previous_counts(old: LoadedIndex) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    counts = sparse.load_npz(old.path / TERM_COUNTS).tocsr()
+    return counts, dict(old.bm25.vocab)
+
+
+def count_terms(texts: Sequence[str], vocab: dict[str, int]) -> sparse.csr_matrix:
+    """Passage x term counts; terms not yet in `vocab` are added to it, in order of first use."""
+    indptr, cols, counts = [0], [], []
+    for text in texts:
+        for term, n in Counter(terms(text)).items():
+            cols.append(vocab.setdefault(term, len(vocab)))
+            counts.append(n)
+        indptr.append(len(cols))
+    return sparse.csr_matrix((np.asarray(counts, np.float32), np.asarray(cols, np.int64), np.asarray(indptr, np.int64)),
+                             shape=(len(texts), len(vocab)))
+
+
+def bm25_from_counts(vocab: dict[str, int], counts: sparse.spmatrix, k1: float = 1.2, b: float = 0.75) -> BM25:
+    """The same BM25 as `BM25.build` on the passages' texts, from their term counts (a test checks it)."""
+    counts = sparse.csr_matrix(counts, dtype=np.float32)
+    n = counts.shape[0]
+    lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
+    df = np.bincount(counts.indices.astype(np.int64), minlength=len(vocab)).astype(np.float32)
+    idf = np.log1p((max(n, 1) - df + 0.5) / (df + 0.5)).astype(np.float32)
+    avg = float(lengths.mean()) if n else 1.0
+    norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
+    tf = counts.tocoo()
+    data = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
+    weights = sparse.csc_matrix((data.astype(np.float32), (tf.row, tf.col)), shape=(n, len(vocab)))
+    return BM25(vocab, weights, idf)
+
+
+def _bm25_append(counts: sparse.csr_matrix | None, vocab: dict[str, int],
+                 texts: Sequence[str]) -> tuple[BM25, sparse.csr_matrix]:
+    """BM25 over the old passages' counts plus the new texts (tokenising only those); and the new counts."""
+    fresh = count_terms(texts, vocab)
+    if counts is None:
+        counts = fresh
+    else:
+        counts = counts.copy()
+        counts.resize((counts.shape[0], len(vocab)))
+        counts = sparse.vstack([counts, fresh], format="csr")
+    return bm25_from_counts(vocab, counts), counts
+
+
+def _reusable_vectors(store: IndexStore, model_id: str) -> dict[str, np.ndarray]:
+    """Chunk hash -> vector from the serving generation, if it was built with the same model."""
+    old = _previous(store, model_id)
+    return {} if old is None else dict(zip(old.chunk_keys, old.vectors))

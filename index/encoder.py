@@ -101,6 +101,26 @@ class SentenceTransformerEncoder:
         return out
 
 
+BACKENDS = ("onnx", "torch")
+
+
+def make_encoder(backend: str = "onnx", model_path: str | None = None, batch_size: int = 32, threads: int | None = None,
+                 cache_dir: Path | str = "var/models", quantisation: str = "int8") -> Encoder:
+    """The encoder that `model.backend` names; "onnx" falls back to "torch" when onnxruntime is missing."""
+    if backend not in BACKENDS:
+        raise EncoderError(f"model.backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "onnx":
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
+            log.warning("onnxruntime or onnx is not installed; embedding with PyTorch instead (slower)")
+        else:
+            from index.onnx_encoder import OnnxEncoder
+
+            return OnnxEncoder(model_path, cache_dir, batch_size, threads, quantisation)
+    return SentenceTransformerEncoder(model_path, batch_size, threads)
+
+
 def model_fingerprint(path: str) -> str:
     """Folder name plus a hash of its config and weight-file sizes: cheap, and changes with the weights."""
     p = Path(path)
