@@ -23,17 +23,18 @@ def chunk_article(article: Article, target_words: int = 60, overlap_sentences: i
     units = [piece for s, e in sentence_spans(text, article.body_start) for piece in _split_long(text, s, e, target_words)]
     sizes = [len(_WORD_RUN.findall(text[s:e])) for s, e in units]
     chunks: list[Chunk] = []
-    i = 0
+    i = fresh = 0  # sentences before `fresh` are already in the previous chunk
     while i < len(units):
         j, words = i, 0
-        while j < len(units) and (j == i or words + sizes[j] <= target_words * 1.25) and words < target_words:
+        # Take whole sentences up to the target; always at least one sentence not in the previous chunk.
+        while j < len(units) and (j <= fresh or (words < target_words and words + sizes[j] <= target_words * 1.25)):
             words += sizes[j]
             j += 1
         start, end = units[i][0], units[j - 1][1]
         chunks.append(Chunk(article.id, len(chunks), start, end, text[start:end]))
         if j >= len(units):
             break
-        i = max(i + 1, j - overlap_sentences)
+        i, fresh = max(i + 1, j - overlap_sentences), j
     return chunks
 
 

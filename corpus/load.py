@@ -27,7 +27,7 @@ from corpus.models import Article, ArticleMeta, CorpusError, LoadReport, Skipped
 ARTICLE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"
 DEFAULT_MAX_BYTES = 2_000_000
-_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+_DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")  # ASCII digits only
 _DATELINE = re.compile(r"^\s*date[:\s]+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
 _BYLINE = re.compile(r"^\s*By ([A-Z][\w’'.-]+(?: [A-Z][\w’'.-]+){0,3})\s*$")
 
@@ -112,14 +112,14 @@ def read_meta(path: Path) -> ArticleMeta:
 
 
 def valid_date(value: str) -> bool:
-    if not _DATE.match(value):
+    """YYYY, YYYY-MM or YYYY-MM-DD naming a real day, month or year (not year 0, not 30 February)."""
+    if not _DATE.fullmatch(value):
         return False
     parts = [int(p) for p in value.split("-")]
-    if len(parts) == 3:
-        try:
-            datetime.date(*parts)
-        except ValueError:
-            return False
+    try:
+        datetime.date(*parts, *[1] * (3 - len(parts)))
+    except ValueError:
+        return False
     return True
 
 

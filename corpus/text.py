@@ -8,6 +8,9 @@ import unicodedata
 
 import snowballstemmer
 
+# Bump when sentence splitting or term normalisation changes: indexes built before are then rebuilt.
+ANALYZER_VERSION = 1
+
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov", "sen",
@@ -92,11 +95,43 @@ _STOPWORDS = set(
 )
 _stemmer = snowballstemmer.stemmer("english")
 
+# Irregular verb forms mapped to the base form, which the stemmer cannot do ("withdrew" finds "withdraw").
+_IRREGULAR_TABLE = """
+arise arose arisen|awake awoke awoken|be was were been|bear bore borne born|beat beaten|become became|
+begin began begun|bend bent|bet|bid|bind bound|bite bit bitten|bleed bled|blow blew blown|break broke broken|
+breed bred|bring brought|broadcast|build built|burn burnt|burst|buy bought|catch caught|choose chose chosen|
+cling clung|come came|cost|creep crept|cut|deal dealt|dig dug|do did done|draw drew drawn|dream dreamt|
+drink drank drunk|drive drove driven|eat ate eaten|fall fell fallen|feed fed|feel felt|fight fought|
+find found|flee fled|fly flew flown|forbid forbade forbidden|forecast|foresee foresaw foreseen|
+forget forgot forgotten|forgive forgave forgiven|freeze froze frozen|get got gotten|give gave given|
+go went gone|grind ground|grow grew grown|hang hung|have has had|hear heard|hide hid hidden|hit|hold held|
+hurt|keep kept|kneel knelt|know knew known|lay laid|lead led|lean leant|leap leapt|learn learnt|leave left|
+lend lent|let|lie lay lain|light lit|lose lost|make made|mean meant|meet met|mislead misled|overcome overcame|
+overtake overtook overtaken|overthrow overthrew overthrown|pay paid|prove proven|put|quit|read|rid|
+ride rode ridden|ring rang rung|rise rose risen|run ran|say said|see saw seen|seek sought|sell sold|
+send sent|set|shake shook shaken|shed|shine shone|shoot shot|show shown|shrink shrank shrunk|shut|
+sing sang sung|sink sank sunk|sit sat|sleep slept|slide slid|speak spoke spoken|spend spent|spin spun|
+spread|stand stood|steal stole stolen|stick stuck|sting stung|strike struck stricken|strive strove striven|
+swear swore sworn|sweep swept|swim swam swum|swing swung|take took taken|teach taught|tear tore torn|
+tell told|think thought|throw threw thrown|undergo underwent undergone|understand understood|
+undertake undertook undertaken|uphold upheld|upset|wake woke woken|wear wore worn|weave wove woven|
+weep wept|win won|wind wound|withdraw withdrew withdrawn|withhold withheld|withstand withstood|write wrote written
+"""
+# Verbs that report speech all mean 'say' to a reader asking "what did X say?".
+_REPORTING = {"tell": "say", "state": None, "stated": "say", "remark": "say", "remarked": "say", "told": "say",
+              "declared": "say", "claimed": "say", "asserted": "say", "insisted": "say", "stating": "say"}
+_IRREGULAR = {form: group.split()[0] for group in _IRREGULAR_TABLE.replace("\n", "").split("|")
+              for form in group.split()[1:]}
+for _ambiguous in ("found", "left", "lay", "ground", "bound", "wound", "saw", "lit", "rose"):
+    _IRREGULAR.pop(_ambiguous, None)  # also common words of their own (found a company, the left, a rose)
+
 
 @functools.lru_cache(maxsize=200_000)
 def _normalise_word(word: str) -> str:
     if "." in word:  # U.S., LRT.lt: keep as written
         return word
+    word = _IRREGULAR.get(word, word)
+    word = _REPORTING.get(word) or word
     if word not in _SPELLING_KEEP:
         for pattern, repl in _SPELLING:
             word = pattern.sub(repl, word)

@@ -12,22 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.text import fold, sentence_spans, terms, words
+from index.qtype import answer_type, has_answer_type
 from index.search import Hit, Searcher
 
 ABSTAIN_TEXT = "The articles I have do not cover that question."
-
-_MONTHS = ("january february march april may june july august september october november december "
-           "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_TIME_WORDS = set(_MONTHS) | set(
-    "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow spring summer autumn "
-    "fall winter year week month decade century".split())
-_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|"
-                     r"thousand|million|billion|dozen)\b", re.IGNORECASE)
-_DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|few)[- ]"
-                       r"(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -56,6 +44,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     reason: str | None = None  # why it abstained, for logs and --verbose
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    sentences: tuple[tuple[int, str, int, int], ...] = ()  # (n, source, start, end) of each answer sentence
+    when: str | None = None  # for a 'when' question: the date the timeline resolves the answer to ("Jul 2024")
 
     def as_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "abstained": self.abstained,
@@ -65,46 +55,18 @@ class Answer:
 @dataclass(frozen=True)
 class AnswerConfig:
     max_citations: int = 3
-    min_coverage: float = 0.5  # share of the question's term weight a cited passage must hold...
-    min_dense: float = 0.25  # ...unless it is at least this close in meaning
+    min_support: float = 0.4  # a passage's share of the question's terms plus its cosine to the question
     search_k: int = 8
 
 
-def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: time, duration, quantity, name, or None."""
-    q = fold(question).strip()
-    if re.match(r"(when|what (year|date|day|month|time)|since when|by when)\b", q) or re.search(r"\bwhat (year|date)\b", q):
-        return "time"
-    if re.match(r"how (long|soon)\b", q):
-        return "duration"
-    if re.match(r"how (many|much)\b", q):
-        return "quantity"
-    if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) (organi[sz]ations?|groups?|countr(y|ies)|"
-                                                       r"news ?outlets?|outlets?|agenc(y|ies)|ministers?|officials?|"
-                                                       r"person|people|companies|company|newspapers?)\b", q):
-        return "name"
-    return None
-
-
-def has_answer_type(sentence: str, kind: str | None) -> bool:
-    if kind is None:
-        return False
-    if kind == "time":
-        return bool(_YEAR.search(sentence)) or any(w in _TIME_WORDS for w in words(sentence))
-    if kind == "duration":
-        return bool(_DURATION.search(sentence))
-    if kind == "quantity":
-        return bool(_NUMBER.search(sentence))
-    return bool(_NAME.search(sentence))
-
-
-def question_names(question: str) -> set[str]:
-    """Terms of the capitalised words inside the question (names of people, places, treaties)."""
-    out: set[str] = set()
+def question_names(question: str) -> dict[str, str]:
+    """Term -> word, for the capitalised words inside the question (names of people, places, treaties)."""
+    out: dict[str, str] = {}
     for m in re.finditer(r"\b[A-Z][\w’'.-]*", question):
         if m.start() == 0 or question[: m.start()].rstrip().endswith(("?", ".", "!", ":")):
             continue
-        out.update(terms(m.group()))
+        for t in terms(m.group()):
+            out[t] = m.group()
     return out
 
 
@@ -126,18 +88,32 @@ class Composer:
         return self._compose(question, hits, picked)
 
     def supported(self, question: str, hits: list[Hit]) -> tuple[bool, str | None]:
-        """Whether some top passage covers the question; else the reason to abstain."""
+        """Whether some top passage covers the question; else the reason to abstain.
+
+        A passage supports the question when it (or its article's title, outlet, author) names every
+        name the question names, and its share of the question's terms plus its closeness in meaning
+        reaches `min_support`.
+        """
         if not hits:
             return False, "the index is empty"
         names = question_names(question)
         top = hits[: self.config.max_citations]
-        with_names = [h for h in top if names <= set(terms(h.chunk.text))]
+        with_names = [h for h in top if names.keys() <= self._passage_terms(h)]
         if not with_names:
-            return False, f"no passage mentions {', '.join(sorted(names))} together"
-        best = max(with_names, key=lambda h: (h.chunk_coverage, h.dense))
-        if best.chunk_coverage < self.config.min_coverage and max(h.dense for h in with_names) < self.config.min_dense:
-            return False, f"weak evidence (coverage {best.chunk_coverage:.2f}, similarity {best.dense:.2f})"
+            return False, f"no passage mentions {' and '.join(sorted(set(names.values())))}"
+        best = max(with_names, key=lambda h: h.chunk_coverage + h.dense)
+        support = best.chunk_coverage + best.dense
+        if support < self.config.min_support:
+            return False, f"weak evidence (support {support:.2f} < {self.config.min_support})"
         return True, None
+
+    def _passage_terms(self, hit: Hit) -> set[str]:
+        found = set(terms(hit.chunk.text))
+        record = self.searcher.index.articles.get(hit.chunk.article_id)
+        if record:
+            meta = record.meta
+            found.update(terms(" ".join(x for x in (meta.title, meta.outlet, meta.author) if x)))
+        return found
 
     def _pick_sentences(self, question: str, qv: np.ndarray, hits: list[Hit]) -> list[tuple[int, int, int]]:
         """(hit index, start, end) of the sentences to answer with, best first, offsets into the article."""
@@ -176,8 +152,9 @@ class Composer:
             if hi not in order and hits[hi].score >= hits[0].score * 0.75:
                 order.append(hi)
         number = {hi: n for n, hi in enumerate(order, 1)}
-        parts = []
+        parts, spans = [], []
         for hi, s, e in picked:
+            spans.append((number[hi], hits[hi].chunk.article_id, s, e))
             article_text_slice = hits[hi].chunk.text[s - hits[hi].chunk.start : e - hits[hi].chunk.start]
             parts.append(f"{' '.join(article_text_slice.split())} [{number[hi]}]")
         citations = []
@@ -190,7 +167,7 @@ class Composer:
                 date=meta.published if meta else None, text=h.chunk.text, start=h.chunk.start, end=h.chunk.end,
                 score=h.score, date_inferred=bool(meta and meta.published_inferred),
                 outlet=meta.outlet if meta else None, url=meta.url if meta else None))
-        return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits))
+        return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
 
 
 def _same_gist(a: str, b: str) -> bool:

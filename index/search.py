@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from corpus.models import Chunk
 from corpus.text import sentence_spans, terms
+from index.qtype import answer_type, has_answer_type
 from index.encoder import Encoder
 from index.store import LoadedIndex
 
@@ -16,9 +18,12 @@ from index.store import LoadedIndex
 class SearchConfig:
     candidates: int = 40  # from each retriever before fusion
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    dense_weight: float = 2.0  # cosine differences are small but telling; weighed up against term matches
+    lexical_weight: float = 0.5
     coverage_weight: float = 1.0  # best sentence's share of the question's term weight
+    answer_type_weight: float = 0.2  # bonus when that sentence holds what the question asks for (a date, a name)
+    subordinate_weight: float = 0.6  # terms of a 'when/after/...' clause count less than the main clause's
+    same_article_penalty: float = 0.2  # spreads the top results over articles that report the same thing
 
 
 @dataclass(frozen=True)
@@ -62,31 +67,60 @@ class Searcher:
         top_lex = float(lex_scores[0]) if len(lex_scores) else 0.0
         lex_all = self.index.bm25.scores(question) if top_lex > 0 else None
         weights = self.term_weights(question)
+        kind = answer_type(question)
         hits = []
         for row in fused:
             chunk = self.index.chunks[row]
             dense = float(self.index.vectors[row] @ qv)
             lexical = float(lex_all[row] / top_lex) if lex_all is not None else 0.0
-            coverage, chunk_cov = sentence_coverage(chunk.text, weights)
-            score = cfg.dense_weight * dense + cfg.lexical_weight * lexical + cfg.coverage_weight * coverage
+            coverage, chunk_cov, typed = sentence_coverage(chunk.text, weights, kind)
+            score = (cfg.dense_weight * dense + cfg.lexical_weight * lexical + cfg.coverage_weight * coverage
+                     + cfg.answer_type_weight * typed)
             hits.append(Hit(row, chunk, score, dense, lexical, coverage, chunk_cov))
-        hits.sort(key=lambda h: (-h.score, h.row))
-        return hits[:k]
+        return self._diversify(hits, k)
+
+    def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
+        """Best first, but a further passage from an article already listed must beat the others by a margin."""
+        left = sorted(hits, key=lambda h: (-h.score, h.row))
+        out: list[Hit] = []
+        per_article: dict[str, int] = {}
+        while left and len(out) < k:
+            best = max(left, key=lambda h: h.score - self.config.same_article_penalty
+                       * per_article.get(h.chunk.article_id, 0))
+            left.remove(best)
+            out.append(best)
+            per_article[best.chunk.article_id] = per_article.get(best.chunk.article_id, 0) + 1
+        return out
 
     def term_weights(self, question: str) -> dict[str, float]:
-        """The question's content terms, weighted by IDF."""
-        return {t: self.index.bm25.term_idf(t) for t in dict.fromkeys(terms(question))}
+        """The question's content terms weighted by IDF, terms of a subordinate clause weighing less."""
+        main, sub = split_clauses(question)
+        weights = {t: self.index.bm25.term_idf(t) * self.config.subordinate_weight for t in terms(sub)}
+        weights.update({t: self.index.bm25.term_idf(t) for t in terms(main)})
+        return weights
 
 
-def sentence_coverage(text: str, weights: dict[str, float]) -> tuple[float, float]:
-    """(best sentence's share, whole text's share) of the question's term weight."""
+_SUBORDINATE = re.compile(r"\s(when|while|after|before|because|since|until|once|if|as)\s", re.IGNORECASE)
+
+
+def split_clauses(question: str) -> tuple[str, str]:
+    """(main clause, subordinate clause) of a question like 'Who was minister when parliament voted?'."""
+    m = _SUBORDINATE.search(question, 4)
+    return (question[: m.start()], question[m.start():]) if m else (question, "")
+
+
+def sentence_coverage(text: str, weights: dict[str, float], kind: str | None = None) -> tuple[float, float, bool]:
+    """Best sentence's share of the question's term weight, the whole text's share, and whether that
+    best sentence holds the kind of answer asked for."""
     total = sum(weights.values())
     if not total:
-        return 0.0, 0.0
-    best = 0.0
+        return 0.0, 0.0, False
+    best, typed = -1.0, False
     seen: set[str] = set()
     for s, e in sentence_spans(text):
         present = set(terms(text[s:e])) & weights.keys()
         seen |= present
-        best = max(best, sum(weights[t] for t in present) / total)
-    return best, sum(weights[t] for t in seen) / total
+        share = sum(weights[t] for t in present) / total
+        if share > best:
+            best, typed = share, has_answer_type(text[s:e], kind)
+    return max(best, 0.0), sum(weights[t] for t in seen) / total, typed

@@ -1,0 +1,36 @@
+"""Fixtures shared by all tests: a small corpus on disk and a service that uses a fast fake encoder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bot.service import Service  # noqa: E402
+from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
+from index.encoder import HashingEncoder  # noqa: E402
+
+SHIPPED = PROJECT_ROOT / "corpus" / "articles"
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A copy of the shipped articles that a test may change."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SHIPPED, folder)
+    return folder
+
+
+def make_settings(tmp_path: Path, corpus: Path, **sections) -> Settings:
+    return Settings(root=tmp_path, corpus={"path": str(corpus)}, data={"dir": str(tmp_path / "var")}, **sections)
+
+
+@pytest.fixture
+def fake_service(tmp_path: Path, corpus_dir: Path) -> Service:
+    """A service over the copied corpus with the hashing encoder: no model, milliseconds per build."""
+    return Service(make_settings(tmp_path, corpus_dir), encoder=HashingEncoder())
