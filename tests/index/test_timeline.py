@@ -1,0 +1,376 @@
+"""Timeline: normalising dates, scoring against a hand-made gold file, merging events, filtering, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from corpus.load import load_articles
+from corpus.models import Article, ArticleMeta
+from index.timeline import (TimelineError, build_timeline, extract_mentions, format_events, parse_iso,
+                            select_events)
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLES = ROOT / "corpus" / "articles"
+GOLD = ROOT / "tests" / "fixtures" / "timeline_gold.json"
+
+
+@pytest.fixture(scope="module")
+def articles() -> tuple[Article, ...]:
+    return load_articles(ARTICLES).articles
+
+
+@pytest.fixture(scope="module")
+def timeline(articles) -> dict:
+    return build_timeline(articles)
+
+
+def article(text: str, published: str | None = None, id: str = "t.txt") -> Article:
+    return Article(id=id, text=text, meta=ArticleMeta(published=published))
+
+
+def norm(text: str, published: str | None = "2025-03-06") -> list[tuple[str, str, str]]:
+    return [(m.surface, m.when.value, m.when.granularity) for m in extract_mentions(article(text, published))]
+
+
+def one(text: str, published: str | None = "2025-03-06"):
+    found = extract_mentions(article(text, published))
+    assert len(found) == 1, found
+    return found[0].when
+
+
+# -- normalisation rules ---------------------------------------------------------------------------------
+
+def test_a_year_stays_a_year():
+    assert norm("Lithuania joined the Convention in 2011.") == [("2011", "2011", "year")]
+    assert norm("It banned them under the 1997 Anti-Personnel Landmines Convention.") == [("1997", "1997", "year")]
+
+
+def test_days_in_their_usual_spellings():
+    for text in ("It entered into force on August 1, 2010.", "It entered into force on 1 August 2010.",
+                 "It entered into force on 2010-08-01.", "It entered into force on the 1st of August 2010."):
+        w = one(text)
+        assert (w.value, w.granularity, w.label) == ("2010-08-01", "day", "1 Aug 2010"), text
+
+
+def test_month_and_year():
+    w = one("It was signed in Dublin in December 2008.")
+    assert (w.value, w.granularity, w.label) == ("2008-12", "month", "Dec 2008")
+
+
+def test_day_without_year_takes_the_publication_year():
+    w = one("On 7 July, the US announced an aid package.", "2023")
+    assert (w.value, w.granularity) == ("2023-07-07", "day")
+    assert one("It withdrew on 6 March.", "2025-03-06").value == "2025-03-06"
+    # in the past tense, a later month than the publication's is last year's
+    assert one("Talks began on 20 November.", "2025-03-06").value == "2024-11-20"
+
+
+def test_last_month_name_resolves_against_publication():
+    assert (one("Last July, the US supplied them.", "2025-03-06").value,
+            one("Last July, the US supplied them.", "2025-03-06").granularity) == ("2024-07", "month")
+    assert one("Parliament voted last July.", "2024-07").value == "2023-07"  # in July, last July is a year ago
+    assert one("Parliament voted last July.", "2024-11-02").value == "2024-07"
+    w = one("Parliament voted last July.", "2024")  # published some time in 2024: July 2023 or July 2024
+    assert w.granularity == "approximate" and (w.start, w.end) == (dt.date(2023, 7, 1), dt.date(2024, 7, 31))
+
+
+def test_weekday_resolves_against_publication_day():
+    # 2025-03-06 is a Thursday: the publication weekday means that very day
+    assert one("The move, announced on Thursday, drew criticism.").value == "2025-03-06"
+    assert one("He told the cabinet on Monday.").value == "2025-03-03"
+    assert one("He spoke last Thursday.").value == "2025-02-27"
+    assert one("Ministers will meet on Monday.").value == "2025-03-10"
+
+
+def test_weekday_with_a_coarse_publication_date_is_approximate():
+    w = one("Parliament voted on Thursday to exit.", "2024-07")
+    assert (w.value, w.granularity, w.label) == ("2024-07", "approximate", "≈ Jul 2024")
+    assert w.start <= dt.date(2024, 7, 18) <= w.end
+    w = one("He told the cabinet on Wednesday.", "2024")
+    assert (w.value, w.granularity, w.label) == ("2024", "approximate", "≈ 2024")
+
+
+def test_seasons():
+    w = one("It filed the documents in early autumn.", "2025-03-06")
+    assert (w.value, w.granularity, w.label) == ("2024-09", "season", "early autumn 2024")
+    w = one("Parliament approved it last summer.", "2025-03-06")
+    assert (w.value, w.granularity, w.label) == ("2024-06", "season", "summer 2024")
+    assert one("Parliament approved it last summer.", "2024-07-15").label == "summer 2023"  # summer not over
+    assert one("They have reviewed it since the previous summer.", "2025-03").label == "summer 2024"
+    w = one("Fuel ran short in winter 2024.")
+    assert (w.start, w.end, w.label) == (dt.date(2024, 12, 1), dt.date(2025, 2, 28), "winter 2024–25")
+
+
+def test_modifiers_make_a_date_approximate_without_narrowing_it():
+    w = one("In mid-July 2023 the US supplied cluster munitions.")
+    assert (w.value, w.granularity, w.label) == ("2023-07", "approximate", "mid-Jul 2023")
+    assert (w.start, w.end) == (dt.date(2023, 7, 1), dt.date(2023, 7, 31))
+    w = one("As it became known at the end of August, the US is considering it.", "2023")
+    assert (w.value, w.granularity, w.label) == ("2023-08", "approximate", "end of Aug 2023")
+    assert one("The minister expressed hope in mid-August.", "2023").label == "mid-Aug 2023"
+    w = one("Talks resume in early 2026.")
+    assert (w.value, w.granularity, w.label) == ("2026", "approximate", "early 2026")
+    assert one("The treaty dates from around 1997.").label == "≈ 1997"
+
+
+def test_relative_units_and_today():
+    assert norm("The idea surfaced last year.", "2024") == [("last year", "2023", "year")]
+    assert one("A vote is expected next month.").value == "2025-04"
+    w = one("The waiting period concluded today.")
+    assert (w.value, w.granularity) == ("2025-03-06", "day")
+    w = one("The waiting period concluded today.", "2025-03")
+    assert (w.value, w.granularity) == ("2025-03", "approximate")
+
+
+def test_the_following_year_counts_from_the_date_before_it():
+    assert norm("It was signed in 2008 and ratified the following year.") == [
+        ("2008", "2008", "year"), ("the following year", "2009", "year")]
+    assert norm("The following year, it changed.") == []  # nothing to count from
+
+
+def test_future_tense_looks_forward():
+    assert one("Parliament will vote in June.").value == "2025-06"
+    assert one("Parliament voted in June.").value == "2024-06"
+
+
+@pytest.mark.parametrize("text", [
+    "The Baltic nation plans to complete its withdrawal within six months of the notification.",
+    "More than $95 million has already been allocated for demining.",
+    "The US announced an $800 million military aid package.",
+    "The convention comprises 112 state parties and 12 signatories.",
+    "It has a population of approximately 2.8 million.",
+    "It has taken nearly six months for the decision to become effective.",
+    "This initiated a six-month waiting period.",
+    "Currently, we cannot procure these munitions.",
+    "We’ve done quite a bit of work in this field.",
+    "It plans to make a decision within the next few months.",
+    "Some 2000 troops took part.",
+    "May I add that prices fall in the past year?",
+    "The soldiers March forward.",
+    "Theresa May said so in the 1990s.",
+])
+def test_non_dates(text):
+    assert norm(text) == []
+
+
+def test_no_publication_date_never_means_today():
+    a = article("Parliament voted on Thursday, last July. It concluded today. The treaty dates from 2008.", None)
+    found = extract_mentions(a)
+    assert [(m.surface, m.when.value) for m in found] == [("2008", "2008")]  # relative ones stay unresolved
+    today = dt.date.today()
+    events = build_timeline([a])["events"]
+    assert events and all(not (e["start"] <= today.isoformat() <= e["end"]) for e in events)
+
+
+# -- the gold file ---------------------------------------------------------------------------------------
+
+def score(articles, gold) -> tuple[int, int, int]:
+    """(correct gold mentions, extracted mentions, extracted mentions that are right)."""
+    by_id = {a.id: a for a in articles}
+    spans = []
+    for g in gold["mentions"]:
+        a = by_id[g["article"]]
+        at = a.text.index(g["text"], a.body_start)
+        spans.append((g, at, at + len(g["text"])))
+    extracted = [m for a in articles for m in extract_mentions(a)]
+    right = set()
+    for m in extracted:
+        for g, s, e in spans:
+            if g["article"] == m.article_id and m.start < e and s < m.end:
+                if (m.when.value, m.when.granularity) == (g["value"], g["granularity"]) \
+                        and g.get("label", m.when.label) == m.when.label:
+                    right.add((id(m), id(g)))
+    correct = len({gid for _, gid in right})
+    good = len({mid for mid, _ in right})
+    return correct, len(extracted), good
+
+
+def test_gold_score(articles):
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    correct, extracted, good = score(articles, gold)
+    total = len(gold["mentions"])
+    precision = good / extracted if extracted else 0.0
+    print(f"\ntimeline gold: {correct}/{total} date mentions normalised correctly, "
+          f"precision {precision:.2f} ({good}/{extracted} extracted)")
+    assert correct >= total - 2
+    assert precision >= 0.95
+
+
+def test_gold_non_dates_are_not_extracted(articles):
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    by_id = {a.id: a for a in articles}
+    mentions = {a.id: extract_mentions(a) for a in articles}
+    for g in gold["non_dates"]:
+        a = by_id[g["article"]]
+        s = a.text.index(g["text"], a.body_start)
+        e = s + len(g["text"])
+        assert not [m.surface for m in mentions[a.id] if m.start < e and s < m.end], g
+
+
+# -- events ----------------------------------------------------------------------------------------------
+
+EXPECTED = [  # (date, granularity, words in the event's line, the articles that report it)
+    ("2008-12", "month", "signed", {"000", "002", "003"}),
+    ("2010-08-01", "day", "force", {"000"}),
+    ("2011", "year", "Lithuania", {"000", "001", "002"}),
+    ("2023-07-07", "day", "aid package", {"000", "001", "002"}),
+    ("2024-07", "month", "parliament", {"001", "003", "004"}),
+    ("2024-09", "season", "United Nations", {"004"}),
+    ("2025-03-06", "day", "withdrew", {"003", "004"}),
+]
+
+
+@pytest.mark.parametrize("date, granularity, words, sources", EXPECTED)
+def test_merged_events(timeline, date, granularity, words, sources):
+    found = [e for e in timeline["events"] if e["date"] == date and e["granularity"] == granularity]
+    assert len(found) == 1, found  # one entry, not one per source
+    event = found[0]
+    assert words in event["text"]
+    assert {c["source"][:3] for c in event["citations"]} == sources
+
+
+def test_labels(timeline):
+    labels = {e["date"]: e["label"] for e in timeline["events"]}
+    assert labels["2023-07-07"] == "7 Jul 2023"
+    assert labels["2024-07"] == "Jul 2024"
+    assert "autumn 2024" in labels["2024-09"]
+    assert labels["2025-03-06"] == "6 Mar 2025"
+
+
+def test_distinct_events_stay_apart(timeline):
+    # the vote, the filing and the withdrawal are three events, and so are the 2023 supply and proposal
+    dates = [e["date"] for e in timeline["events"]]
+    assert len(dates) == len(set((e["date"], e["label"]) for e in timeline["events"]))
+    assert {"2024-07", "2024-09", "2025-03-06", "2023-07-07", "2023-08"} <= set(dates)
+
+
+def test_order_by_start_wider_first(timeline):
+    keys = [(e["start"], -(dt.date.fromisoformat(e["end"]) - dt.date.fromisoformat(e["start"])).days)
+            for e in timeline["events"]]
+    assert keys == sorted(keys)
+    wide = build_timeline([article("A bridge opened in January 2008. The war began in 2008.", "2025")])
+    assert [e["label"] for e in wide["events"]] == ["2008", "Jan 2008"]
+
+
+def test_citations_are_verbatim(articles, timeline):
+    by_id = {a.id: a for a in articles}
+    for event in timeline["events"]:
+        assert event["citations"]
+        for c in event["citations"]:
+            assert by_id[c["source"]].text[c["start"]:c["end"]] == c["text"]
+        assert set(event) >= {"date", "granularity", "label", "text", "citations"}
+        assert "\n" not in event["text"]
+
+
+def test_timeline_is_json(timeline):
+    assert json.loads(json.dumps(timeline)) == timeline
+
+
+def test_sources_that_disagree_are_kept_and_said():
+    a = article("Lithuania joined the Convention on Cluster Munitions in 2011.", "2024", "a.txt")
+    b = article("Lithuania joined the Convention on Cluster Munitions in 2010.", "2024", "b.txt")
+    events = build_timeline([a, b])["events"]
+    assert len(events) == 1
+    assert events[0]["label"] == "2010 or 2011" and "differ" in events[0]["note"]
+    assert {c["source"] for c in events[0]["citations"]} == {"a.txt", "b.txt"}
+
+
+# -- selecting -------------------------------------------------------------------------------------------
+
+def test_filter_by_dates(timeline):
+    in_2024 = select_events(timeline, "2024", "2024")
+    assert {"2024-07", "2024-09"} <= {e["date"] for e in in_2024}
+    assert all(e["start"] <= "2024-12-31" and e["end"] >= "2024-01-01" for e in in_2024)
+    assert [e["date"] for e in select_events(timeline, "2025-03-06")] == ["2025-03-06"]
+    assert {e["date"] for e in select_events(timeline, None, "2010-08")} == {"1997", "2008-12", "2010-08-01"}
+    assert all("terms" not in e for e in in_2024)
+
+
+def test_filter_by_query(timeline):
+    assert [e["date"] for e in select_events(timeline, query="parliament vote")] == ["2024-07"]
+    assert [e["date"] for e in select_events(timeline, query="Lithuania joined")] == ["2011"]
+    assert [e["date"] for e in select_events(timeline, "2023", "2023", query="US aid package")] == ["2023-07-07"]
+
+
+@pytest.mark.parametrize("date_from, date_to, query", [
+    ("2024-13", None, None), ("July 2024", None, None), (None, "2024-02-30", None), ("2025", "2024", None),
+    (None, None, "the of"),
+])
+def test_bad_selection_is_refused(timeline, date_from, date_to, query):
+    with pytest.raises(TimelineError):
+        select_events(timeline, date_from, date_to, query)
+
+
+def test_parse_iso():
+    assert (parse_iso("2024").start, parse_iso("2024").end) == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert parse_iso("2024-02").end == dt.date(2024, 2, 29)
+
+
+def test_text_format(timeline):
+    lines = format_events(timeline["events"]).splitlines()
+    assert len(lines) == len(timeline["events"])
+    assert any(line.startswith("7 Jul 2023") and "[000_" in line and "002_" in line for line in lines)
+    assert format_events([]) == "No dated events match."
+
+
+def test_service_methods_are_thin(timeline):
+    from bot.service import Service
+
+    fake = SimpleNamespace(index=SimpleNamespace(extras={"timeline": timeline}),
+                           ensure_index=lambda **kw: None, load_corpus=lambda: None)
+    fake.timeline_sync = functools.partial(Service.timeline_sync, fake)
+    assert Service.timeline_sync(fake, "2025-03") == select_events(timeline, "2025-03")
+    events = asyncio.run(Service.timeline(fake, None, None, "parliament vote"))
+    assert [e["date"] for e in events] == ["2024-07"]
+
+
+def test_index_package_does_not_import_discord():
+    code = "import sys, index.timeline; assert 'discord' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+def _run_cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CITEBOT_DATA__DIR=str(data_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "bot", "timeline", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_cli_refuses_a_bad_date(tmp_path):
+    done = _run_cli(["--from", "2024-7"], tmp_path)
+    assert done.returncode != 0 and "YYYY-MM" in done.stderr
+    done = _run_cli(["--from", "2025", "--to", "2024"], tmp_path)
+    assert done.returncode != 0 and "after" in done.stderr
+    assert not any(tmp_path.iterdir())  # refused before building anything
+
+
+@pytest.mark.model
+def test_cli_json_on_the_shipped_corpus(tmp_path, articles):
+    done = _run_cli(["--json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    events = json.loads(done.stdout)["events"]
+    by_id = {a.id: a for a in articles}
+    for date, granularity, words, sources in EXPECTED:
+        [event] = [e for e in events if e["date"] == date and e["granularity"] == granularity]
+        assert {c["source"][:3] for c in event["citations"]} == sources
+    for event in events:
+        assert event["granularity"] in {"day", "month", "season", "year", "approximate"}
+        for c in event["citations"]:
+            assert by_id[c["source"]].text[c["start"]:c["end"]] == c["text"]
+    # the built index carries the timeline; a second, filtered run reads it
+    assert list(tmp_path.rglob("timeline.json"))
+    done = _run_cli(["--from", "2024-07", "--to", "2024-07", "--query", "parliament vote"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.splitlines()
+    assert line.startswith("Jul 2024") and "parliament" in line and line.endswith("004_79896ee4f2c82973.txt]")
