@@ -1,0 +1,192 @@
+"""Questions: /ask, a message that mentions the bot, and messages ending in '?' in question channels.
+
+A message question is answered in a public thread opened on it; a follow-up asked in that thread is searched
+together with the question before it when it leans on it ("and when did it take effect?").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.checks import guild_refusal
+from bot.conversation import ThreadMemory, follow_up_query
+from bot.limits import Busy, wait_text
+from bot.service import QuestionError, clean_question
+from bot.views import feedback_view
+from index.answer import Answer
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+BUSY = "I'm answering a lot of questions right now: try again in a few seconds."
+EMPTY_MENTION = "Ask me a question after the mention, e.g. “@me When did parliament vote on the convention?”"
+FAILED = "Something went wrong while answering; it has been logged. Please try again later."
+
+
+def strip_mentions_of(text: str, user_id: int, role_ids=()) -> str:
+    """The message text without mentions of the bot or its own role (how the question is addressed, not part of it)."""
+    text = re.sub(rf"<@!?{user_id}>", " ", text)
+    for rid in role_ids:
+        text = text.replace(f"<@&{rid}>", " ")
+    return " ".join(text.split())
+
+
+def own_role_ids(message: discord.Message, bot_id: int) -> list[int]:
+    """Mentioned roles that are the bot's own integration role: people often pick it when typing @bot."""
+    out = []
+    for role in getattr(message, "role_mentions", None) or ():
+        tags = getattr(role, "tags", None)
+        if tags is not None and getattr(tags, "bot_id", None) == bot_id:
+            out.append(role.id)
+    return out
+
+
+def thread_name(question: str) -> str:
+    return render.clip(" ".join(question.split()), 90) or "Question"
+
+
+class Ask(commands.Cog):
+    """Answers questions with sources."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.service = bot.service
+        self.settings = bot.settings
+        self.limits = bot.limits
+        self.threads = ThreadMemory()
+
+    @property
+    def feedback(self):
+        return getattr(self.bot, "feedback", None)
+
+    async def _reply_parts(self, answer: Answer, asked: str | None = None) -> dict:
+        """Keyword arguments for send(): a plain line for an abstention, else the embed with 👍/👎 buttons."""
+        if answer.abstained:
+            return {"content": render.abstention_text(answer), "allowed_mentions": NONE}
+        parts = {"embed": render.answer_embed(answer, asked), "allowed_mentions": NONE}
+        if self.feedback is not None:
+            answer_id = await self.feedback.add_answer(answer)
+            parts["view"] = feedback_view(answer_id)
+        return parts
+
+    # -- /ask ----------------------------------------------------------------------------------------------
+
+    @app_commands.command()
+    @app_commands.describe(question="What you want to know from the articles",
+                           private="Only you see the answer")
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+        """Answer a question from the news articles, with sources."""
+        try:
+            clean_question(question, self.settings.answer.max_question_chars)
+        except QuestionError as exc:
+            await interaction.response.send_message(render.message_text(str(exc)), ephemeral=True,
+                                                    allowed_mentions=NONE)
+            return
+        wait = self.limits.retry_after(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(wait_text(wait), ephemeral=True, allowed_mentions=NONE)
+            return
+        try:
+            slot = self.limits.slot()
+        except Busy:
+            await interaction.response.send_message(BUSY, ephemeral=True, allowed_mentions=NONE)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        async with slot:
+            try:
+                answer = await self.service.ask(question)
+            except QuestionError as exc:
+                await interaction.followup.send(render.message_text(str(exc)), ephemeral=True, allowed_mentions=NONE)
+                return
+        await interaction.followup.send(**await self._reply_parts(answer), ephemeral=private)
+        log.info("answered /ask (abstained=%s, citations=%d)", answer.abstained, len(answer.citations))
+
+    # -- messages ------------------------------------------------------------------------------------------
+
+    async def _previous_question(self, channel_id: int) -> str | None:
+        q = self.threads.get(channel_id)
+        if q is None and self.feedback is not None:
+            q = await self.feedback.thread_question(channel_id)
+            if q is not None:
+                self.threads.set(channel_id, q)
+        return q
+
+    def _is_question_channel(self, message: discord.Message) -> bool:
+        ids = self.settings.discord.question_channel_ids
+        parent = getattr(message.channel, "parent_id", None)
+        return bool(ids) and (message.channel.id in ids or parent in ids) and message.content.rstrip().endswith("?")
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or me is None or message.webhook_id is not None:
+            return
+        if guild_refusal(message.guild.id if message.guild else None, self.settings.discord):
+            return
+        mentioned = (me in message.mentions and f"{me.id}>" in message.content) or bool(own_role_ids(message, me.id))
+        previous = await self._previous_question(message.channel.id) if (
+            mentioned or message.content.rstrip().endswith("?")) else None
+        in_our_thread = previous is not None
+        if not (mentioned or self._is_question_channel(message) or (in_our_thread and message.content.rstrip().endswith("?"))):
+            return
+        try:
+            await self._answer_message(message, previous, in_our_thread)
+        except Exception:
+            log.exception("answering message %s failed", message.id)
+            try:
+                await message.reply(FAILED, mention_author=False, allowed_mentions=NONE)
+            except discord.HTTPException:
+                pass
+
+    async def _answer_message(self, message: discord.Message, previous: str | None, in_thread: bool) -> None:
+        me = self.bot.user
+        question = strip_mentions_of(message.content, me.id, own_role_ids(message, me.id))
+        if not question:
+            await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NONE)
+            return
+        query = follow_up_query(previous, question, self.settings.answer.max_question_chars)
+        try:
+            clean_question(query, self.settings.answer.max_question_chars)
+        except QuestionError as exc:
+            await message.reply(render.message_text(str(exc)), mention_author=False, allowed_mentions=NONE,
+                                delete_after=60)
+            return
+        wait = self.limits.retry_after(message.author.id)
+        if wait:
+            await message.reply(wait_text(wait), mention_author=False, allowed_mentions=NONE, delete_after=15)
+            return
+        try:
+            slot = self.limits.slot()
+        except Busy:
+            await message.reply(BUSY, mention_author=False, allowed_mentions=NONE, delete_after=15)
+            return
+        async with slot:
+            async with message.channel.typing():
+                answer = await self.service.ask(query)
+        parts = await self._reply_parts(answer, question)
+        target: discord.abc.Messageable = message.channel
+        if not in_thread and not isinstance(message.channel, discord.Thread) and message.guild is not None:
+            try:
+                target = await message.create_thread(name=thread_name(question), auto_archive_duration=1440)
+            except discord.HTTPException as exc:  # no permission to open threads: answer in place
+                log.warning("could not open a thread on message %s: %s", message.id, exc)
+                target = message.channel
+        if target is message.channel:
+            await message.reply(**parts, mention_author=False)
+        else:
+            await target.send(**parts)
+        if isinstance(target, discord.Thread) or in_thread or isinstance(message.channel, discord.Thread):
+            self.threads.set(target.id, query)
+            if self.feedback is not None:
+                await self.feedback.set_thread(target.id, query)
+        log.info("answered a message (abstained=%s, follow-up=%s)", answer.abstained, query != question)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Ask(bot))

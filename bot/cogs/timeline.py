@@ -1,0 +1,94 @@
+"""/timeline: dated events from the articles, oldest first, ten to a page, each with its sources."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.service import QuestionError
+from bot.views import Pager
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+UNAVAILABLE = "The timeline is not available yet."
+
+
+def check_date(value: str | None, name: str) -> str | None:
+    """The date as given when it is YYYY, YYYY-MM or YYYY-MM-DD; QuestionError otherwise."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not DATE.fullmatch(value):
+        raise QuestionError(f"“{name}” should be a date like 2024, 2024-07 or 2024-07-18, not “{value[:40]}”.")
+    return value
+
+
+def heading(date_from: str | None, date_to: str | None, topic: str | None) -> str:
+    parts = ["Timeline"]
+    if topic:
+        parts.append(f"· {topic}")
+    if date_from or date_to:
+        parts.append(f"· {date_from or '…'} to {date_to or '…'}")
+    return " ".join(parts)
+
+
+class Timeline(commands.Cog):
+    """Builds timelines of dated events."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.service = bot.service
+
+    def _titles(self) -> dict[str, str]:
+        index = self.service.index
+        if index is None:
+            return {}
+        return {aid: (rec.meta.title or aid) for aid, rec in index.articles.items()}
+
+    @app_commands.command()
+    @app_commands.rename(date_from="from", date_to="to")
+    @app_commands.describe(date_from="Earliest date: 2023, 2023-07 or 2023-07-15", date_to="Latest date, same forms",
+                           topic="Only events about this, e.g. cluster munitions")
+    async def timeline(self, interaction: discord.Interaction, date_from: str | None = None,
+                       date_to: str | None = None, topic: str | None = None) -> None:
+        """Dated events from the articles, oldest first, with sources."""
+        timeline = getattr(self.service, "timeline", None)
+        if timeline is None:
+            await interaction.response.send_message(UNAVAILABLE, ephemeral=True)
+            return
+        try:
+            date_from, date_to = check_date(date_from, "from"), check_date(date_to, "to")
+            if date_from and date_to and date_from > date_to:
+                raise QuestionError("“from” is after “to”: swap them.")
+        except QuestionError as exc:
+            await interaction.response.send_message(render.message_text(str(exc)), ephemeral=True,
+                                                    allowed_mentions=NONE)
+            return
+        topic = " ".join(topic.split())[:200] if topic else None
+        await interaction.response.defer(thinking=True)
+        try:
+            events = await timeline(date_from, date_to, topic)
+        except (QuestionError, ValueError) as exc:
+            await interaction.followup.send(render.message_text(str(exc)), ephemeral=True, allowed_mentions=NONE)
+            return
+        if not events:
+            await interaction.followup.send(render.empty_timeline_text(date_from, date_to, topic),
+                                            allowed_mentions=NONE)
+            return
+        pages = render.timeline_pages(events, self._titles(), heading(date_from, date_to, topic))
+        if len(pages) > 1:
+            await interaction.followup.send(embed=pages[0], view=Pager(pages, interaction.user.id, interaction=interaction),
+                                            allowed_mentions=NONE)
+        else:
+            await interaction.followup.send(embed=pages[0], allowed_mentions=NONE)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Timeline(bot))
