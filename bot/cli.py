@@ -9,7 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.service import QuestionError, ReindexRunning, Service
+from bot import timeline_cmd
+from bot.service import DataDirError, QuestionError, ReindexRunning, Service
 from bot.settings import Settings, SettingsError, load_settings
 from corpus.models import CorpusError
 from index.answer import Answer
@@ -24,7 +25,7 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1
 
 # Errors whose messages are written for users: printed as they are, without a traceback.
-USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, EncoderError, StoreError)
+USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, EncoderError, StoreError, DataDirError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args, settings)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a file or folder the user pointed at cannot be used
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -66,16 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the Discord bot")
     run.set_defaults(func=cmd_run)
+    timeline_cmd.register(sub)
     return p
 
 
 def make_service(settings: Settings) -> Service:
     """The service with everything it is built from; the one place where the parts are put together."""
-    return Service(settings, extras=_extras())
-
-
-def _extras():
-    return {}
+    return Service(settings)
 
 
 def _ready_service(settings: Settings) -> Service:
@@ -129,7 +131,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 # -- text output ---------------------------------------------------------------------------------------
 
 def format_answer(answer: Answer) -> str:
-    return format_answer_dict(answer.as_json(), {c.n: c for c in answer.citations})
+    text = format_answer_dict(answer.as_json(), {c.n: c for c in answer.citations})
+    if answer.when:
+        first, _, rest = text.partition("\n")
+        text = f"{first}\nWhen: {answer.when} (the date in the articles' timeline)\n{rest}"
+    return text
 
 
 def format_answer_dict(out: dict, full: dict | None = None) -> str:

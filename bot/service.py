@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.settings import Settings
 from corpus.load import load_articles
 from corpus.models import CorpusError, LoadReport
 from index.answer import Answer, AnswerConfig, Composer
 from index.build import BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
-from index.encoder import Encoder, Progress, SentenceTransformerEncoder
+from index.encoder import Encoder, HashingEncoder, Progress, make_encoder
 from index.search import Searcher
 from index.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore, LoadedIndex
+from index.qtype import answer_type
+from index.timeline import build_timeline, date_for, select_events
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ class QuestionError(ValueError):
 
 class ReindexRunning(RuntimeError):
     """A reindex is already under way."""
+
+
+class DataDirError(OSError):
+    """The data folder cannot hold an index; the message says which folder and why."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +72,17 @@ class Service:
     def __init__(self, settings: Settings, encoder: Encoder | None = None,
                  extras: Mapping[str, ExtraBuilder] | None = None) -> None:
         self.settings = settings
-        self.encoder = encoder or SentenceTransformerEncoder(
-            settings.model.path or None, settings.model.batch_size, settings.model.threads or None)
+        if encoder is None and settings.model.backend == "hashing":  # tests: no model to load
+            encoder = HashingEncoder()
+        self.encoder = encoder or make_encoder(
+            settings.model.backend, settings.model.path or None, settings.model.batch_size,
+            settings.model.threads or None, settings.models_dir, settings.model.quantisation)
         self.store = IndexStore(settings.index_dir)
-        self.extras = dict(extras or {})
+        # What a build stores besides the search index: by default the timeline of dated events.
+        self.extras = dict({"timeline": build_timeline} if extras is None else extras)
         self.build_config = BuildConfig(settings.chunking.target_words, settings.chunking.overlap_sentences,
                                         settings.index.type, settings.index.hnsw_threshold)
-        self.answer_config = AnswerConfig(settings.answer.max_citations, settings.answer.min_coverage,
-                                          settings.answer.min_dense)
+        self.answer_config = AnswerConfig(settings.answer.max_citations, settings.answer.min_support)
         self._composer: Composer | None = None
         self._swap_lock = threading.Lock()
         self._reindexing = threading.Lock()
@@ -97,7 +107,8 @@ class Service:
         try:
             manifest = self.store.read_manifest()
             if check_corpus:
-                reason = staleness(manifest, self.load_corpus(), self.encoder.model_id, self.build_config)
+                reason = staleness(manifest, self.load_corpus(), self.encoder.model_id, self.build_config,
+                                   self.extras)
             elif manifest is None:
                 reason = "no index yet"
             if reason is None:
@@ -115,6 +126,7 @@ class Service:
         if not self._reindexing.acquire(blocking=False):
             raise ReindexRunning("A reindex is already running.")
         try:
+            self._check_data_dir()
             report = build_index(self.load_corpus(), self.encoder, self.store, self.build_config, progress,
                                  self.extras)
             self._install(self.store.load(verify=True))
@@ -125,6 +137,17 @@ class Service:
             raise
         finally:
             self._reindexing.release()
+
+    def _check_data_dir(self) -> None:
+        root = self.settings.resolve(self.settings.data.dir)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise DataDirError(f"{root}: the data folder cannot be written ({exc.strerror}); "
+                               "set data.dir to a writable folder") from None
 
     @property
     def reindexing(self) -> bool:
@@ -143,8 +166,21 @@ class Service:
             self.ensure_index(check_corpus=False)
             composer = self._composer
         answer = composer.answer(text)
+        if not answer.abstained and answer_type(text) == "time":
+            when = date_for(composer.searcher.index.extras.get("timeline"), answer.sentences, text)
+            answer = replace(answer, when=when)
         self.questions_answered += 1
         return answer
+
+    def timeline_sync(self, date_from: str | None = None, date_to: str | None = None,
+                      query: str | None = None) -> list[dict]:
+        """Timeline events overlapping the dates and about the query; raises TimelineError for bad input."""
+        if self.index is None:
+            self.ensure_index(check_corpus=False)
+        timeline = self.index.extras.get("timeline")
+        if timeline is None:  # an index built before timelines existed: work it out from the corpus
+            timeline = build_timeline(self.load_corpus().articles)
+        return select_events(timeline, date_from, date_to, query)
 
     # -- async front for the bot -----------------------------------------------------------------------
 
@@ -153,6 +189,10 @@ class Service:
 
     async def ask(self, question: str) -> Answer:
         return await asyncio.to_thread(self.ask_sync, question)
+
+    async def timeline(self, date_from: str | None = None, date_to: str | None = None,
+                       query: str | None = None) -> list[dict]:
+        return await asyncio.to_thread(self.timeline_sync, date_from, date_to, query)
 
     async def reindex(self, progress: Progress | None = None) -> BuildReport:
         if self.reindexing:

