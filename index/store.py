@@ -146,26 +146,38 @@ class IndexStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def current_path(self) -> Path | None:
+    def _pointer(self) -> tuple[str, str | None] | None:
+        """(generation name, SHA-256 of its manifest) from CURRENT, or None when there is no index yet."""
         try:
-            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+            fields = (self.root / CURRENT).read_text(encoding="utf-8").split()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except OSError as exc:
-            raise IndexCorrupt(f"{self.root / CURRENT}: cannot be read ({exc.strerror})") from exc
-        if not name.startswith("gen-") or "/" in name:
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexCorrupt(f"{self.root / CURRENT}: cannot be read ({exc})") from exc
+        if not 1 <= len(fields) <= 2 or not fields[0].startswith("gen-") or "/" in fields[0]:
             raise IndexCorrupt(f"{self.root / CURRENT}: does not name an index generation")
-        return self.root / name
+        return fields[0], (fields[1] if len(fields) == 2 else None)
+
+    def current_path(self) -> Path | None:
+        pointer = self._pointer()
+        return self.root / pointer[0] if pointer else None
 
     def read_manifest(self) -> dict | None:
-        """The serving generation's manifest, or None when there is no index yet."""
-        path = self.current_path()
-        if path is None:
+        """The serving generation's manifest, checked against the digest in CURRENT; None without an index."""
+        pointer = self._pointer()
+        if pointer is None:
             return None
+        path = self.root / pointer[0]
         try:
-            return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            raw = (path / "manifest.json").read_bytes()
+        except OSError as exc:
             raise IndexCorrupt(f"{path.name}/manifest.json: missing or unreadable") from exc
+        if pointer[1] is not None and hashlib.sha256(raw).hexdigest() != pointer[1]:
+            raise IndexCorrupt(f"{path.name}/manifest.json: checksum mismatch (the file was changed or damaged)")
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
+            raise IndexCorrupt(f"{path.name}/manifest.json: not valid JSON") from exc
 
     def load(self, verify: bool = True) -> LoadedIndex:
         """The serving generation; raises IndexMissing or IndexCorrupt, never returns a damaged index."""
@@ -224,11 +236,16 @@ class IndexStore:
     def commit(self, tmp: Path, manifest: dict) -> Path:
         """Checksum, fsync and publish a filled generation folder, then drop the older ones."""
         manifest = dict(manifest, format=FORMAT, files=checksums(tmp))
-        _write_durably(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        text = json.dumps(manifest, indent=2, ensure_ascii=False)
+        _write_durably(tmp / "manifest.json", text)
         final = tmp.with_name(tmp.name.removesuffix(".tmp"))
         os.rename(tmp, final)
         _fsync(self.root)
-        _write_durably(self.root / CURRENT, final.name + "\n")
+        try:  # the manifest's own digest goes in the pointer, so a damaged manifest is caught too
+            _write_durably(self.root / CURRENT, f"{final.name} {hashlib.sha256(text.encode()).hexdigest()}\n")
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)  # unpublished: do not leave it on a full disk
+            raise
         self._sweep(keep=final.name)
         return final
 
@@ -320,11 +337,15 @@ def _file_sha256(path: Path) -> str:
 
 def _write_durably(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(3)}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync(path.parent)
 
 

@@ -79,17 +79,13 @@ async def test_reindex_on_a_full_or_read_only_disk_keeps_the_old_index(served, m
     assert served.last_reindex.error and TEXT[err] in served.last_reindex.error
     assert IndexStore(root).current_path() == before
     assert IndexStore(root).load(verify=True).path == before  # a restart serves the old one, intact
-    if point != "CURRENT pointer":  # see the xfail below
-        assert sorted(p.name for p in root.iterdir() if p.name.startswith("gen-")) == [before.name]
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("gen-")) == [before.name]
     assert not [p for p in root.iterdir() if p.name.startswith(".CURRENT.")], "a half-written pointer is left"
     report = await served.reindex()  # the disk has room again: the reindex works
     assert report.articles == 10 and served.index.path != before
     FIGURES["disk full / read-only"]["kept serving"] = FIGURES["disk full / read-only"].get("kept serving", 0) + 1
 
 
-@pytest.mark.xfail(strict=True, reason="IndexStore.commit renames the generation into place before writing "
-                   "CURRENT; when that write fails the complete but unpublished generation stays on the full disk "
-                   "until the next build sweeps it (fix in index/store.py: remove `final` if publishing fails)")
 async def test_a_failed_publish_leaves_no_unpublished_generation(served, monkeypatch) -> None:
     root = served.store.root
     before = served.index.path
