@@ -7,6 +7,8 @@ them, and they are not close in meaning) the answer abstains instead of citing s
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,9 +75,13 @@ def question_names(question: str) -> dict[str, str]:
 class Composer:
     """Turns a question into an Answer using a Searcher."""
 
+    SENTENCE_CACHE = 20_000
+
     def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
         self.config = config or AnswerConfig()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def answer(self, question: str) -> Answer:
         cfg = self.config
@@ -126,7 +132,7 @@ class Composer:
                 cands.append((hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
         if not cands:
             return []
-        sv = self.searcher.encoder.encode([c[3] for c in cands])
+        sv = self._sentence_vectors([c[3] for c in cands])
         scored = []
         for (hi, s, e, text), vec in zip(cands, sv):
             cov = sum(weights[t] for t in set(terms(text)) & weights.keys()) / total
@@ -141,6 +147,21 @@ class Composer:
             if hi != best[1] and not _same_gist(text, best[4]):
                 picked.append((hi, s, e))
         return picked
+
+    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
+        """Vectors of candidate answer sentences, from a bounded cache: the same passages answer many questions."""
+        with self._vectors_lock:
+            cache = self._vectors
+            missing = [t for t in dict.fromkeys(sentences) if t not in cache]
+        fresh = self.searcher.encoder.encode(missing) if missing else []
+        with self._vectors_lock:  # the service answers from several threads at once
+            cache.update(zip(missing, fresh))
+            for t in sentences:
+                cache.move_to_end(t)
+            out = np.stack([cache[t] for t in sentences])
+            while len(cache) > self.SENTENCE_CACHE:
+                cache.popitem(last=False)
+        return out
 
     def _compose(self, question: str, hits: list[Hit], picked: list[tuple[int, int, int]]) -> Answer:
         index = self.searcher.index

@@ -58,15 +58,6 @@ class BM25:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
 
-    def top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best documents with a positive score, best first: (ids, scores)."""
-        scores = self.scores(query)
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > k:
-            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        hits = hits[np.argsort(-scores[hits], kind="stable")]
-        return hits, scores[hits]
-
     def term_idf(self, term: str) -> float:
         """IDF of a normalised term; unseen terms get the highest IDF the corpus could give."""
         i = self.vocab.get(term)

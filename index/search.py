@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from index.store import LoadedIndex
 class SearchConfig:
     candidates: int = 40  # from each retriever before fusion
     rrf_k: int = 60
+    rescore: int = 30  # fused candidates whose sentences are read for evidence
     dense_weight: float = 2.0  # cosine differences are small but telling; weighed up against term matches
     lexical_weight: float = 0.5
     coverage_weight: float = 1.0  # best sentence's share of the question's term weight
@@ -59,24 +61,26 @@ class Searcher:
         n = min(cfg.candidates, len(self.index.chunks))
         sims, ids = self.index.ann.search(qv[None, :].astype(np.float32), n)
         dense_ids = [int(i) for i in ids[0] if i >= 0]
-        lex_ids, lex_scores = self.index.bm25.top(question, n)
+        lex_all = self.index.bm25.scores(question)  # once: the top ids and every candidate's score come from it
+        lex_ids = top_positive(lex_all, n)
         fused: dict[int, float] = {}
         for ranking in (dense_ids, [int(i) for i in lex_ids]):
             for rank, row in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
-        top_lex = float(lex_scores[0]) if len(lex_scores) else 0.0
-        lex_all = self.index.bm25.scores(question) if top_lex > 0 else None
+        top_lex = float(lex_all[lex_ids[0]]) if len(lex_ids) else 0.0
+        dense = {row: float(self.index.vectors[row] @ qv) for row in fused}
+        lexical = {row: float(lex_all[row]) / top_lex if top_lex > 0 else 0.0 for row in fused}
+        # Sentence-level evidence costs most: read it only for the best candidates by meaning and terms.
+        rows = sorted(fused, key=lambda r: (-(cfg.dense_weight * dense[r] + cfg.lexical_weight * lexical[r]), r))
         weights = self.term_weights(question)
         kind = answer_type(question)
         hits = []
-        for row in fused:
+        for row in rows[: cfg.rescore]:
             chunk = self.index.chunks[row]
-            dense = float(self.index.vectors[row] @ qv)
-            lexical = float(lex_all[row] / top_lex) if lex_all is not None else 0.0
             coverage, chunk_cov, typed = sentence_coverage(chunk.text, weights, kind)
-            score = (cfg.dense_weight * dense + cfg.lexical_weight * lexical + cfg.coverage_weight * coverage
-                     + cfg.answer_type_weight * typed)
-            hits.append(Hit(row, chunk, score, dense, lexical, coverage, chunk_cov))
+            score = (cfg.dense_weight * dense[row] + cfg.lexical_weight * lexical[row]
+                     + cfg.coverage_weight * coverage + cfg.answer_type_weight * typed)
+            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov))
         return self._diversify(hits, k)
 
     def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
@@ -109,6 +113,27 @@ def split_clauses(question: str) -> tuple[str, str]:
     return (question[: m.start()], question[m.start():]) if m else (question, "")
 
 
+def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest positive scores, best first."""
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+    return hits[np.argsort(-scores[hits], kind="stable")]
+
+
+_KINDS = ("time", "duration", "quantity", "name")
+
+
+@functools.lru_cache(maxsize=50_000)
+def analysed_sentences(text: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    """Each sentence of a passage as (its terms, the answer kinds it holds); cached, passages recur."""
+    out = []
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        out.append((frozenset(terms(sentence)), frozenset(k for k in _KINDS if has_answer_type(sentence, k))))
+    return tuple(out)
+
+
 def sentence_coverage(text: str, weights: dict[str, float], kind: str | None = None) -> tuple[float, float, bool]:
     """Best sentence's share of the question's term weight, the whole text's share, and whether that
     best sentence holds the kind of answer asked for."""
@@ -117,10 +142,10 @@ def sentence_coverage(text: str, weights: dict[str, float], kind: str | None = N
         return 0.0, 0.0, False
     best, typed = -1.0, False
     seen: set[str] = set()
-    for s, e in sentence_spans(text):
-        present = set(terms(text[s:e])) & weights.keys()
+    for sentence_terms, kinds in analysed_sentences(text):
+        present = sentence_terms & weights.keys()
         seen |= present
         share = sum(weights[t] for t in present) / total
         if share > best:
-            best, typed = share, has_answer_type(text[s:e], kind)
+            best, typed = share, kind in kinds
     return max(best, 0.0), sum(weights[t] for t in seen) / total, typed
