@@ -195,8 +195,7 @@ class _progress_bar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, desc=self.desc, unit="passage", file=sys.stderr)
-        self.bar.n = done
-        self.bar.refresh()
+        self.bar.update(done - self.bar.n)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -170,7 +170,7 @@ class Composer:
             if hi not in order:
                 order.append(hi)
         for hi in range(min(len(hits), self.config.max_citations)):
-            if hi not in order and hits[hi].score >= hits[0].score * 0.75:
+            if hi not in order and hits[hi].score >= hits[0].score * 0.9:
                 order.append(hi)
         number = {hi: n for n, hi in enumerate(order, 1)}
         parts, spans = [], []

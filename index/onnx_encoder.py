@@ -150,7 +150,7 @@ def export_model(model_path: str, target: Path, quantisation: str = "int8") -> P
     with _export_lock(target.parent):
         if target.is_file():  # another process exported it while we waited
             return target
-        log.warning("exporting %s to ONNX (%s) once; this takes a few seconds", model_path, quantisation)
+        log.info("exporting %s to ONNX (%s) once; this takes a few seconds", model_path, quantisation)
         work = target.parent / f".export-{secrets.token_hex(4)}"
         work.mkdir()
         try:
