@@ -76,6 +76,7 @@ class Composer:
     """Turns a question into an Answer using a Searcher."""
 
     SENTENCE_CACHE = 20_000
+    EMBED_SENTENCES = 6  # candidate answer sentences compared with the question by the model
 
     def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
@@ -132,12 +133,15 @@ class Composer:
                 cands.append((hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
         if not cands:
             return []
-        sv = self._sentence_vectors([c[3] for c in cands])
+        # Terms, answer type and rank first; the model reads only the most promising few sentences.
+        prior = [sum(weights[t] for t in set(terms(c[3])) & weights.keys()) / total
+                 + (0.3 if has_answer_type(c[3], kind) else 0.0) - 0.05 * c[0] for c in cands]
+        keep = sorted(range(len(cands)), key=lambda i: (-prior[i], i))[: self.EMBED_SENTENCES]
+        sv = self._sentence_vectors([cands[i][3] for i in keep])
         scored = []
-        for (hi, s, e, text), vec in zip(cands, sv):
-            cov = sum(weights[t] for t in set(terms(text)) & weights.keys()) / total
-            score = float(vec @ qv) + cov + (0.3 if has_answer_type(text, kind) else 0.0) - 0.05 * hi
-            scored.append((score, hi, s, e, text))
+        for i, vec in zip(keep, sv):
+            hi, s, e, text = cands[i]
+            scored.append((float(vec @ qv) + prior[i], hi, s, e, text))
         scored.sort(key=lambda x: -x[0])
         best = scored[0]
         picked = [(best[1], best[2], best[3])]
