@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 
 Q ?= When did Lithuania withdraw from the Convention on Cluster Munitions?
 
-.PHONY: setup ask test eval bench reindex run clean
+.PHONY: setup ask test eval bench bench-scale reindex run clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,9 @@ run: setup
 
 bench: setup
 	$(PY) benchmarks/bench_core.py
+
+bench-scale: setup
+	$(PY) benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) var

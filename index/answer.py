@@ -76,7 +76,7 @@ class Composer:
     """Turns a question into an Answer using a Searcher."""
 
     SENTENCE_CACHE = 20_000
-    EMBED_SENTENCES = 6  # candidate answer sentences compared with the question by the model
+    EMBED_SENTENCES = 4  # candidate answer sentences compared with the question by the model
 
     def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
