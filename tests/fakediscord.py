@@ -219,6 +219,17 @@ class FakeDiscord:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
 
+    def wait_for_bot(self, proc, output, identifies: int, timeout: float = 90) -> None:
+        """Block until the bot process has identified `identifies` times and READY was dispatched."""
+        deadline = time.monotonic() + timeout
+        while len(self.identifies) < identifies or self.seq < 2:
+            if proc.poll() is not None:
+                raise AssertionError(f"bot exited {proc.returncode}:\n{output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"bot not ready:\n{output()[-3000:]}")
+            time.sleep(0.05)
+        time.sleep(0.5)  # let it process READY and GUILD_CREATE
+
     def stop(self) -> None:
         if self.loop is None:
             return

@@ -57,14 +57,7 @@ class Bot:
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, identifies: int = 1) -> None:
-        deadline = time.monotonic() + 120
-        while len(self.fake.identifies) < identifies or self.fake.seq < 2:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bot exited {self.proc.returncode}:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"bot not ready:\n{self.output()[-3000:]}")
-            time.sleep(0.1)
-        time.sleep(0.5)  # let it process READY and GUILD_CREATE
+        self.fake.wait_for_bot(self.proc, self.output, identifies, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.fakediscord import FakeDiscord
@@ -32,14 +31,7 @@ class BotProcess:
         want = (len(self.fake.identifies) + 1) if identifies is None else identifies
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "-v", "run"], cwd=ROOT, env=self.env,
                                      stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while len(self.fake.identifies) < want or self.fake.seq < 2:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bot exited {self.proc.returncode}:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"bot not ready:\n{self.output()[-3000:]}")
-            time.sleep(0.05)
-        time.sleep(0.5)  # let it process READY and GUILD_CREATE
+        self.fake.wait_for_bot(self.proc, self.output, want, timeout)
         return self
 
     def output(self) -> str:
