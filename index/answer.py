@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.text import fold, sentence_spans, terms, words
-from index.qtype import answer_type, has_answer_type
-from index.search import Hit, Searcher
+from corpus.text import sentence_spans, terms
+from index.qtype import answer_type
+from index.search import Hit, Searcher, analysed_sentences
 
 ABSTAIN_TEXT = "The articles I have do not cover that question."
 
@@ -115,7 +115,7 @@ class Composer:
         return True, None
 
     def _passage_terms(self, hit: Hit) -> set[str]:
-        found = set(terms(hit.chunk.text))
+        found = set().union(*(t for t, _ in analysed_sentences(hit.chunk.text)))
         record = self.searcher.index.articles.get(hit.chunk.article_id)
         if record:
             meta = record.meta
@@ -127,15 +127,16 @@ class Composer:
         kind = answer_type(question)
         weights = self.searcher.term_weights(question)
         total = sum(weights.values()) or 1.0
-        cands = []
+        cands, prior = [], []
         for hi, h in enumerate(hits):
-            for s, e in sentence_spans(h.chunk.text):
+            # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored.
+            for (s, e), (sentence_terms, kinds) in zip(sentence_spans(h.chunk.text), analysed_sentences(h.chunk.text)):
                 cands.append((hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
+                # Terms, answer type and rank first; the model reads only the most promising few sentences.
+                prior.append(sum(weights[t] for t in sentence_terms & weights.keys()) / total
+                             + (0.3 if kind in kinds else 0.0) - 0.05 * hi)
         if not cands:
             return []
-        # Terms, answer type and rank first; the model reads only the most promising few sentences.
-        prior = [sum(weights[t] for t in set(terms(c[3])) & weights.keys()) / total
-                 + (0.3 if has_answer_type(c[3], kind) else 0.0) - 0.05 * c[0] for c in cands]
         keep = sorted(range(len(cands)), key=lambda i: (-prior[i], i))[: self.EMBED_SENTENCES]
         sv = self._sentence_vectors([cands[i][3] for i in keep])
         scored = []
