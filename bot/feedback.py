@@ -92,11 +92,6 @@ class FeedbackStore:
             answers = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
         return {"up": int(up), "down": int(down), "answers": int(answers)}
 
-    def votes_for_sync(self, answer_id: int) -> list[tuple[str, int]]:
-        with self._lock:
-            return self._db.execute("SELECT user_hash, vote FROM votes WHERE answer_id=? ORDER BY at",
-                                    (answer_id,)).fetchall()
-
     def set_thread_sync(self, thread_id: int, question: str) -> None:
         with self._lock, self._db:
             self._db.execute("INSERT INTO threads VALUES (?,?,?) ON CONFLICT (thread_id) DO UPDATE SET "

@@ -165,10 +165,6 @@ def abstention_text(answer: Answer) -> str:
     return message_text(f"{answer.answer} Try /sources to see what the articles cover.")
 
 
-def embed_payload(embed: discord.Embed) -> dict:
-    return embed.to_dict()
-
-
 # -- sources ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

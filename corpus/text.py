@@ -118,7 +118,7 @@ undertake undertook undertaken|uphold upheld|upset|wake woke woken|wear wore wor
 weep wept|win won|wind wound|withdraw withdrew withdrawn|withhold withheld|withstand withstood|write wrote written
 """
 # Verbs that report speech all mean 'say' to a reader asking "what did X say?".
-_REPORTING = {"tell": "say", "state": None, "stated": "say", "remark": "say", "remarked": "say", "told": "say",
+_REPORTING = {"tell": "say", "stated": "say", "remark": "say", "remarked": "say", "told": "say",
               "declared": "say", "claimed": "say", "asserted": "say", "insisted": "say", "stating": "say"}
 _IRREGULAR = {form: group.split()[0] for group in _IRREGULAR_TABLE.replace("\n", "").split("|")
               for form in group.split()[1:]}
@@ -154,6 +154,3 @@ def terms(text: str, keep_stopwords: bool = False) -> list[str]:
             out.append(_normalise_word(w))
     return out
 
-
-def is_stopword(word: str) -> bool:
-    return fold(word) in _STOPWORDS

@@ -278,8 +278,3 @@ def _bm25_append(counts: sparse.csr_matrix | None, vocab: dict[str, int],
         counts = sparse.vstack([counts, fresh], format="csr")
     return bm25_from_counts(vocab, counts), counts
 
-
-def _reusable_vectors(store: IndexStore, model_id: str) -> dict[str, np.ndarray]:
-    """Chunk hash -> vector from the serving generation, if it was built with the same model."""
-    old = _previous(store, model_id)
-    return {} if old is None else dict(zip(old.chunk_keys, old.vectors))

@@ -59,7 +59,7 @@ class Searcher:
         cfg = self.config
         qv = self.embed(question) if query_vector is None else query_vector
         n = min(cfg.candidates, len(self.index.chunks))
-        sims, ids = self.index.ann.search(qv[None, :].astype(np.float32), n)
+        _, ids = self.index.ann.search(qv[None, :].astype(np.float32), n)
         dense_ids = [int(i) for i in ids[0] if i >= 0]
         lex_all = self.index.bm25.scores(question)  # once: the top ids and every candidate's score come from it
         lex_ids = top_positive(lex_all, n)

@@ -133,13 +133,6 @@ class _KeyColumn(Sequence[str]):
         return self._table.row(int(i))["key"]
 
 
-def make_ann(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
-    """A FAISS index over normalised vectors scored by inner product (cosine); see index.ann for the kinds."""
-    from index.ann import build_ann
-
-    return build_ann(vectors, kind)[0]
-
-
 class IndexStore:
     """Reads and writes index generations in one folder."""
 

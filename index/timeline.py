@@ -38,7 +38,6 @@ from corpus.text import sentence_spans, terms
 Date = dt.date
 
 DAY, MONTH, SEASON, YEAR, APPROXIMATE = "day", "month", "season", "year", "approximate"
-GRANULARITIES = (DAY, MONTH, SEASON, YEAR, APPROXIMATE)
 _GRAN_RANK = {DAY: 0, MONTH: 1, SEASON: 2, YEAR: 3, APPROXIMATE: 4}
 
 # English names written out: calendar.month_name would follow the process locale.

@@ -34,7 +34,6 @@ class ProgressMessage:
         self.loop = asyncio.get_running_loop()
         self.state: tuple[int, int] = (0, 0)
         self.shown: tuple[int, int] | None = None
-        self.edits = 0
         self._task: asyncio.Task | None = None
 
     def update(self, done: int, total: int) -> None:  # worker thread
@@ -54,7 +53,6 @@ class ProgressMessage:
                 try:
                     await self.interaction.edit_original_response(
                         content=render.progress_text(*self.state, self.started), allowed_mentions=NONE)
-                    self.edits += 1
                 except discord.HTTPException as exc:
                     log.warning("could not show reindex progress: %s", exc)
 
