@@ -181,6 +181,12 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
+    def __enter__(self) -> "FakeDiscord":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def start(self) -> "FakeDiscord":
         threading.Thread(target=self._thread, name="fakediscord", daemon=True).start()
         if not self.ready.wait(10):

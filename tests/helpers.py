@@ -118,6 +118,19 @@ class Sent(list):
         return self[-1][1]
 
 
+def recorder(owner, kind: str):
+    """A send()/reply() stand-in that checks what is sent against Discord's limits and records it in
+    `owner.sent` (looked up when called: a thread may share its message's record)."""
+
+    async def record(*args, **kwargs):
+        if args:
+            kwargs["content"] = args[0]
+        check_message(kwargs)
+        owner.sent.append((kind, kwargs))
+
+    return record
+
+
 def check_message(kwargs: dict) -> None:
     """Assert a message is within Discord's limits and that its text pings nobody."""
     content = kwargs.get("content")
@@ -225,13 +238,7 @@ def make_message(content: str, me=None, author_id: int = 111, channel=None, guil
     msg.role_mentions = []
     msg.sent = Sent()
 
-    async def reply(*args, **kwargs):
-        if args:
-            kwargs["content"] = args[0]
-        check_message(kwargs)
-        msg.sent.append(("reply", kwargs))
-
-    msg.reply = AsyncMock(side_effect=reply)
+    msg.reply = AsyncMock(side_effect=recorder(msg, "reply"))
     thread = make_channel(8888, thread=True)
     thread.sent = msg.sent
     msg.create_thread = AsyncMock(return_value=thread)
@@ -244,13 +251,7 @@ def make_channel(channel_id: int, thread: bool = False) -> MagicMock:
     ch.parent_id = 777 if thread else None
     ch.sent = Sent()
 
-    async def send(*args, **kwargs):
-        if args:
-            kwargs["content"] = args[0]
-        check_message(kwargs)
-        ch.sent.append(("send", kwargs))
-
-    ch.send = AsyncMock(side_effect=send)
+    ch.send = AsyncMock(side_effect=recorder(ch, "send"))
     typing = MagicMock()
     typing.__aenter__ = AsyncMock(return_value=None)
     typing.__aexit__ = AsyncMock(return_value=False)

@@ -62,9 +62,8 @@ class Bot:
 
 @pytest.fixture(scope="module")
 def fake():
-    f = FakeDiscord(token=TOKEN).start()
-    yield f
-    f.stop()
+    with FakeDiscord(token=TOKEN) as f:
+        yield f
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,8 @@ THREAD = r"^/api/v10/channels/\d+/messages/\d+/threads$"
 
 @pytest.fixture(scope="module")
 def fake():
-    f = FakeDiscord(token=TOKEN).start()
-    yield f
-    f.stop()
+    with FakeDiscord(token=TOKEN) as f:
+        yield f
 
 
 @pytest.fixture(scope="module")
