@@ -82,7 +82,7 @@ def make_service(settings: Settings) -> Service:
 
 def _ready_service(settings: Settings) -> Service:
     service = make_service(settings)
-    with _progress_bar("Embedding passages") as progress:
+    with _progress_bar("Embedding passages and sentences") as progress:
         service.ensure_index(progress=progress, notify=lambda msg: print(msg, file=sys.stderr))
     return service
 
@@ -107,7 +107,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     service = make_service(settings)
-    with _progress_bar("Embedding passages") as progress:
+    with _progress_bar("Embedding passages and sentences") as progress:
         report = service.reindex_sync(progress)
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else format_build(report))
     return 0
@@ -194,7 +194,7 @@ class _progress_bar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.desc, unit="passage", file=sys.stderr)
+            self.bar = tqdm(total=total, desc=self.desc, unit="text", file=sys.stderr)
         self.bar.update(done - self.bar.n)
 
     def __exit__(self, *exc) -> None:

@@ -236,7 +236,7 @@ def progress_text(done: int, total: int, started: float, now: float | None = Non
         return f"Reindexing… reading and chunking the articles ({duration(elapsed)})."
     pct = min(100, int(done * 100 / total))
     bar = "█" * (pct // 10) + "░" * (10 - pct // 10)
-    return f"Reindexing… {bar} {pct}% ({done:,}/{total:,} passages embedded, {duration(elapsed)})."
+    return f"Reindexing… {bar} {pct}% ({done:,}/{total:,} passages and sentences embedded, {duration(elapsed)})."
 
 
 def status_embed(stats: Mapping[str, object]) -> discord.Embed:

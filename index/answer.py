@@ -7,8 +7,6 @@ them, and they are not close in meaning) the answer abstains instead of citing s
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,14 +73,9 @@ def question_names(question: str) -> dict[str, str]:
 class Composer:
     """Turns a question into an Answer using a Searcher."""
 
-    SENTENCE_CACHE = 20_000
-    EMBED_SENTENCES = 4  # candidate answer sentences compared with the question by the model
-
     def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
         self.config = config or AnswerConfig()
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vectors_lock = threading.Lock()
 
     def answer(self, question: str) -> Answer:
         cfg = self.config
@@ -127,22 +120,18 @@ class Composer:
         kind = answer_type(question)
         weights = self.searcher.term_weights(question)
         total = sum(weights.values()) or 1.0
-        cands, prior = [], []
-        for hi, h in enumerate(hits):
-            # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored.
-            for (s, e), (sentence_terms, kinds) in zip(sentence_spans(h.chunk.text), analysed_sentences(h.chunk.text)):
-                cands.append((hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
-                # Terms, answer type and rank first; the model reads only the most promising few sentences.
-                prior.append(sum(weights[t] for t in sentence_terms & weights.keys()) / total
-                             + (0.3 if kind in kinds else 0.0) - 0.05 * hi)
-        if not cands:
-            return []
-        keep = sorted(range(len(cands)), key=lambda i: (-prior[i], i))[: self.EMBED_SENTENCES]
-        sv = self._sentence_vectors([cands[i][3] for i in keep])
         scored = []
-        for i, vec in zip(keep, sv):
-            hi, s, e, text = cands[i]
-            scored.append((float(vec @ qv) + prior[i], hi, s, e, text))
+        for hi, h in enumerate(hits):
+            spans = sentence_spans(h.chunk.text)
+            # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored;
+            # their vectors were computed when the index was built.
+            vectors = self._sentence_vectors(h, spans)
+            for (s, e), (sentence_terms, kinds), vec in zip(spans, analysed_sentences(h.chunk.text), vectors):
+                prior = (sum(weights[t] for t in sentence_terms & weights.keys()) / total
+                         + (0.3 if kind in kinds else 0.0) - 0.05 * hi)
+                scored.append((float(vec @ qv) + prior, hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
+        if not scored:
+            return []
         scored.sort(key=lambda x: -x[0])
         best = scored[0]
         picked = [(best[1], best[2], best[3])]
@@ -153,20 +142,14 @@ class Composer:
                 picked.append((hi, s, e))
         return picked
 
-    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
-        """Vectors of candidate answer sentences, from a bounded cache: the same passages answer many questions."""
-        with self._vectors_lock:
-            cache = self._vectors
-            missing = [t for t in dict.fromkeys(sentences) if t not in cache]
-        fresh = self.searcher.encoder.encode(missing) if missing else []
-        with self._vectors_lock:  # the service answers from several threads at once
-            cache.update(zip(missing, fresh))
-            for t in sentences:
-                cache.move_to_end(t)
-            out = np.stack([cache[t] for t in sentences])
-            while len(cache) > self.SENTENCE_CACHE:
-                cache.popitem(last=False)
-        return out
+    def _sentence_vectors(self, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
+        """The passage's sentence vectors from the index; computed here only for an index without them."""
+        stored = self.searcher.index.sentences
+        if stored is not None:
+            vectors = stored.of(hit.row)
+            if len(vectors) == len(spans):
+                return vectors
+        return self.searcher.encoder.encode([hit.chunk.text[s:e] for s, e in spans])
 
     def _compose(self, question: str, hits: list[Hit], picked: list[tuple[int, int, int]]) -> Answer:
         index = self.searcher.index

@@ -17,6 +17,7 @@ from corpus.text import ANALYZER_VERSION, terms
 from index.encoder import Encoder, Progress
 from index.lexical import BM25
 from index.ann import build_ann, choose_kind, probe_questions
+from index.sentences import SentencePlan, SentenceVectors
 from index.store import TERM_COUNTS, ArticleRecord, IndexStore, LoadedIndex, StoreError, write_generation
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: 
         return "the text analysis changed (new version)"
     if not set(extras) <= set(manifest.get("extras", [])):
         return f"it lacks {', '.join(sorted(set(extras) - set(manifest.get('extras', []))))}"
+    if "sentences" not in manifest:
+        return "it lacks sentence vectors (built by an older version)"
     if manifest.get("model", {}).get("id") != model_id:
         return f"the model changed ({manifest.get('model', {}).get('id')} -> {model_id})"
     if manifest.get("chunking") != config.chunking():
@@ -106,7 +109,8 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
         new_chunks = plan
         n_chunks = len(old.chunks) + len(new_chunks)
         clock("chunk")
-        fresh = _embed(new_chunks, {}, encoder, dim, progress)
+        fresh, added_sentences = _embed(new_chunks, {}, None, encoder, dim, progress)
+        sentences = old.sentences.extended(added_sentences)
         clock("embed")
         kind = old.manifest["index_type"]
         vectors = np.concatenate([old.vectors, fresh.astype(old.vectors.dtype)])
@@ -125,10 +129,12 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
         chunks = [c for a in report.articles for c in chunk_article(a, config.target_words, config.overlap_sentences)]
         keys = [c.key for c in chunks]
         n_chunks, chunks_prefix = len(chunks), None
-        cache = dict(zip(old.chunk_keys, old.vectors)) if old is not None else {}
+        rows = {k: r for r, k in enumerate(old.chunk_keys)} if old is not None else {}
+        cache = {k: old.vectors[r] for k, r in rows.items()}
         clock("chunk")
         todo = sum(1 for k in keys if k not in cache)
-        vectors = _embed(chunks, cache, encoder, dim, progress)
+        vectors, sentences = _embed(chunks, cache, (old.sentences, rows) if old and old.sentences else None,
+                                    encoder, dim, progress)
         clock("embed")
         kind = config.ann_kind(len(chunks))
         probes = encoder.encode(probe_questions([c.text for c in chunks])) if kind != "flat" else None
@@ -144,7 +150,7 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
     clock("extras")
     with store.writing() as tmp:
         write_generation(tmp, chunks, records, vectors, ann, bm25, built_extras, term_counts=counts,
-                         chunks_prefix=chunks_prefix)
+                         chunks_prefix=chunks_prefix, sentences=sentences)
         clock("write")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -155,6 +161,7 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
             "index_type_setting": config.index_type,
             "ann": ann_info,
             "vectors_dtype": str(vectors.dtype),
+            "sentences": {"rows": int(sentences.ptr[-1]), "dtype": "int8"},
             "corpus": report.fingerprint(),
             "counts": {"articles": len(records), "chunks": n_chunks},
             "extras": sorted(built_extras),
@@ -180,9 +187,12 @@ class _Clock:
         self.last = now
 
 
-def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray], encoder: Encoder, dim: int,
-           progress: Progress | None) -> np.ndarray:
-    """float32 vectors for the chunks: from the cache where the text is unchanged, else from the encoder."""
+def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray],
+           stored: tuple[SentenceVectors, Mapping[str, int]] | None, encoder: Encoder, dim: int,
+           progress: Progress | None) -> tuple[np.ndarray, SentenceVectors]:
+    """float32 passage vectors and the passages' sentence vectors: stored ones where the passage's text is
+    unchanged (`cache` by chunk key; `stored` sentence vectors with the old row of each key), the rest
+    from the encoder in one pass, so the progress shown covers all of it."""
     vectors = np.empty((len(chunks), dim), dtype=np.float32)
     todo = []
     for i, c in enumerate(chunks):
@@ -191,11 +201,22 @@ def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray], encoder: Encode
             todo.append(i)
         else:
             vectors[i] = v
-    if todo:
-        vectors[todo] = encoder.encode([chunks[i].text for i in todo], progress=progress)
-    elif progress:
-        progress(0, 0)
-    return vectors
+
+    def reuse(chunk: Chunk):
+        if stored is None or chunk.key not in stored[1]:
+            return None
+        return stored[0].raw(stored[1][chunk.key])
+
+    plan = SentencePlan(chunks, reuse)
+    texts = [chunks[i].text for i in todo] + plan.texts
+    if texts:
+        fresh = encoder.encode(texts, progress=progress)
+    else:
+        fresh = np.zeros((0, dim), dtype=np.float32)
+        if progress:
+            progress(0, 0)
+    vectors[todo] = fresh[: len(todo)]
+    return vectors, plan.finish(fresh[len(todo):])
 
 
 def _previous(store: IndexStore, model_id: str) -> LoadedIndex | None:
@@ -216,7 +237,7 @@ def _append_plan(old: LoadedIndex | None, report: LoadReport, config: BuildConfi
         return None
     if old.manifest.get("index_type_setting", "auto") != config.index_type:
         return None
-    if not (old.path / TERM_COUNTS).is_file():
+    if not (old.path / TERM_COUNTS).is_file() or old.sentences is None:
         return None
     built, now = old.manifest.get("corpus", {}), report.fingerprint()
     if any(now.get(k) != v for k, v in built.items()):  # an article was changed or removed

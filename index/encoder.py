@@ -140,7 +140,7 @@ class HashingEncoder:
 
     def __init__(self, dim: int = 256) -> None:
         self._dim = dim
-        self.calls: list[int] = []  # how many texts each encode() call embedded, for tests to count
+        self.calls: list[list[str]] = []  # the texts each encode() call embedded, for tests to check
 
     @property
     def model_id(self) -> str:
@@ -151,7 +151,7 @@ class HashingEncoder:
         return self._dim
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        self.calls.append(len(texts))
+        self.calls.append(list(texts))
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for term in terms(text):

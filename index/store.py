@@ -3,7 +3,8 @@
 Layout under the index folder::
 
     CURRENT              name of the generation being served (replaced atomically)
-    gen-<time>-<rand>/   manifest.json, chunks.jsonl, articles.json, vectors.npy, vectors.faiss, bm25.*
+    gen-<time>-<rand>/   manifest.json, chunks.jsonl, articles.json, vectors.npy, vectors.faiss, bm25.*,
+                         sentences_* (the passages' sentence vectors)
     .lock                held while a build writes
 
 A generation is written in full, fsynced and checksummed before CURRENT names it, so a crash at any
@@ -32,6 +33,7 @@ from scipy import sparse
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
+from index.sentences import SentenceVectors
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -78,6 +80,7 @@ class LoadedIndex:
     ann: faiss.Index
     bm25: BM25
     extras: dict[str, object]
+    sentences: SentenceVectors | None = None  # None in indexes built before sentence vectors were stored
 
     @property
     def model_id(self) -> str:
@@ -202,15 +205,17 @@ class IndexStore:
             ann = faiss.read_index(str(path / "vectors.faiss"))
             apply_search_params(ann, manifest.get("ann", {}).get("params", {}))
             bm25 = BM25.load(path)
+            sentences = SentenceVectors.load(path, mmap=large) if "sentences" in manifest else None
             extras = {
                 name: json.loads((path / f"{name}.json").read_text(encoding="utf-8"))
                 for name in manifest.get("extras", [])
             }
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexCorrupt(f"{path.name}: index files cannot be read ({exc})") from exc
-        if len(chunks) != len(vectors) or ann.ntotal != len(chunks) or bm25.size != len(chunks):
+        if (len(chunks) != len(vectors) or ann.ntotal != len(chunks) or bm25.size != len(chunks)
+                or (sentences is not None and len(sentences) != len(chunks))):
             raise IndexCorrupt(f"{path.name}: chunk, vector and lexical counts disagree")
-        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, extras)
+        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, extras, sentences)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Path]:
@@ -267,7 +272,8 @@ class IndexStore:
 
 def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRecord], vectors: np.ndarray,
                      ann: faiss.Index, bm25: BM25, extras: dict[str, object] | None = None,
-                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None) -> list[str]:
+                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None,
+                     sentences: SentenceVectors | None = None) -> list[str]:
     """Write a generation's data files (not its manifest); returns the names of the extras written.
 
     `term_counts` (passage x term counts, columns as in the BM25 vocabulary) lets the next build append
@@ -289,6 +295,8 @@ def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRe
         sparse.save_npz(folder / TERM_COUNTS, sparse.csr_matrix(term_counts), compressed=False)
     faiss.write_index(ann, str(folder / "vectors.faiss"))
     bm25.save(folder)
+    if sentences is not None:
+        sentences.save(folder)
     for name, value in (extras or {}).items():
         (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     return sorted(extras or {})

@@ -17,6 +17,7 @@ from index.ann import build_ann, choose_kind, exact_top, ivf_lists, recall_at, t
 from index.build import BuildConfig, bm25_from_counts, build_index, count_terms, staleness
 from index.encoder import HashingEncoder
 from index.lexical import BM25
+from index.sentences import sentence_texts
 from index.store import IndexStore
 
 ARTICLES = Path(__file__).resolve().parents[2] / "corpus" / "articles"
@@ -75,7 +76,12 @@ def test_adding_an_article_appends_and_matches_a_full_build(corpus, tmp_path):
     enc.calls.clear()
     second = build_index(corpus, enc, store, BuildConfig())
     added = chunk_article(corpus.articles[4])
-    assert second.appended and second.embedded == len(added) and enc.calls == [len(added)]
+    assert second.appended and second.embedded == len(added) and len(enc.calls) == 1
+    # one pass over its passages, then its sentences, each distinct sentence once
+    encoded = enc.calls[0]
+    assert encoded[: len(added)] == [c.text for c in added]
+    sentences = encoded[len(added):]
+    assert sorted(sentences) == sorted({s for c in added for s in sentence_texts(c)})
     loaded = store.load()
     assert loaded.ann.ntotal == len(loaded.chunks) == first.chunks + len(added)
     assert [c.key for c in loaded.chunks[-len(added):]] == [c.key for c in added]
