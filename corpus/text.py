@@ -40,19 +40,27 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+_LAST_WORD = re.compile(r"\w+(?:\.\w+)*$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+
+
 def _is_abbreviation(piece: str, dot: int) -> bool:
     if piece[dot] != ".":
         return False
-    m = re.search(r"(\w+(?:\.\w+)*)$", piece[:dot])
+    # Look back a little, not to the start of the line (which made long lines quadratic) ...
+    lo = max(0, dot - 32)
+    m = _LAST_WORD.search(piece, lo, dot)
+    if m and m.start() == lo and lo > 0:  # ... unless the word is longer than that
+        m = _LAST_WORD.search(piece, 0, dot)
     if not m:
         return False
-    word = m.group(1).lower()
+    word = m.group().lower()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
 def _starts_sentence(piece: str, after: int) -> bool:
-    rest = piece[after:].lstrip()
-    return not rest or not rest[0].islower()
+    m = _NEXT_CHAR.match(piece, after)
+    return not m or not m.group(1).islower()
 
 
 def _add_span(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
@@ -64,11 +72,23 @@ def _add_span(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
         spans.append((s, e))
 
 
+class _FoldTable(dict):
+    """str.translate table, filled as characters are met: combining marks dropped, ’ made '."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        self[code] = value = None if unicodedata.combining(char) else ("'" if char == "’" else char)
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip diacritics, so 'Nausėda' and 'Nauseda' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("’", "'").casefold()
+    if text.isascii():
+        return text.casefold()
+    return unicodedata.normalize("NFKD", text).translate(_FOLD_TABLE).casefold()
 
 
 # British spellings mapped to American ones so that 'defence' finds 'defense'.
@@ -145,8 +165,13 @@ def words(text: str) -> list[str]:
 
 def terms(text: str, keep_stopwords: bool = False) -> list[str]:
     """Index terms: folded, possessives dropped, British spellings made American, stemmed; no stop words."""
+    return word_terms(words(text), keep_stopwords)
+
+
+def word_terms(folded_words: list[str], keep_stopwords: bool = False) -> list[str]:
+    """`terms` of a text whose `words` are already known."""
     out = []
-    for w in words(text):
+    for w in folded_words:
         if w.endswith("'s"):
             w = w[:-2]
         w = w.replace("'", "")

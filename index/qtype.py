@@ -35,15 +35,16 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def has_answer_type(sentence: str, kind: str | None) -> bool:
-    if kind is None:
-        return False
-    if kind == "time":
-        return bool(_YEAR.search(sentence)) or any(w in _TIME_WORDS for w in words(sentence))
-    if kind == "duration":
-        return bool(_DURATION.search(sentence))
-    if kind == "quantity":
-        return bool(_NUMBER.search(sentence))
-    return bool(_NAME.search(sentence))
-
-
+def answer_kinds(sentence: str, folded_words: list[str] | None = None) -> frozenset[str]:
+    """The kinds of answer a sentence holds; `folded_words` are its `words`, when already known."""
+    ws = words(sentence) if folded_words is None else folded_words
+    kinds = []
+    if _YEAR.search(sentence) or not _TIME_WORDS.isdisjoint(ws):
+        kinds.append("time")
+    if _DURATION.search(sentence):
+        kinds.append("duration")
+    if _NUMBER.search(sentence):
+        kinds.append("quantity")
+    if _NAME.search(sentence):
+        kinds.append("name")
+    return frozenset(kinds)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.models import Chunk
-from corpus.text import sentence_spans, terms
-from index.qtype import answer_type, has_answer_type
+from corpus.text import sentence_spans, terms, word_terms, words
+from index.qtype import answer_kinds, answer_type
 from index.encoder import Encoder
 from index.store import LoadedIndex
 
@@ -125,16 +125,14 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     return hits[np.argsort(-scores[hits], kind="stable")]
 
 
-_KINDS = ("time", "duration", "quantity", "name")
-
-
 @functools.lru_cache(maxsize=50_000)
 def analysed_sentences(text: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
     """Each sentence of a passage as (its terms, the answer kinds it holds); cached, passages recur."""
     out = []
     for s, e in sentence_spans(text):
         sentence = text[s:e]
-        out.append((frozenset(terms(sentence)), frozenset(k for k in _KINDS if has_answer_type(sentence, k))))
+        folded = words(sentence)
+        out.append((frozenset(word_terms(folded)), answer_kinds(sentence, folded)))
     return tuple(out)
 
 
