@@ -130,7 +130,8 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
         keys = [c.key for c in chunks]
         n_chunks, chunks_prefix = len(chunks), None
         rows = {k: r for r, k in enumerate(old.chunk_keys)} if old is not None else {}
-        cache = {k: old.vectors[r] for k, r in rows.items()}
+        old_vectors = np.asarray(old.vectors) if old is not None else None
+        cache = {k: old_vectors[r] for k, r in rows.items()}
         clock("chunk")
         todo = sum(1 for k in keys if k not in cache)
         vectors, sentences = _embed(chunks, cache, (old.sentences, rows) if old and old.sentences else None,

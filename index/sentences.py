@@ -2,7 +2,7 @@
 
 A passage's sentences are `sentence_spans(chunk.text)`, in order; passage i owns rows
 `ptr[i]:ptr[i+1]`. Vectors are stored as int8 with one scale per row (a quarter of float32; the
-cosine to the float32 vector stays above 0.9999), and memory-mapped for large indexes.
+cosine to the float32 vector stays above 0.9999), read from disk on demand for large indexes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from corpus.models import Chunk
 from corpus.text import sentence_spans
+from index.rowfile import RowFile
 
 PTR, CODES, SCALES = "sentences_ptr.npy", "sentences_int8.npy", "sentences_scale.npy"
 FILES = (PTR, CODES, SCALES)
@@ -33,7 +34,7 @@ class SentenceVectors:
 
     def of(self, row: int) -> np.ndarray:
         a, b = int(self.ptr[row]), int(self.ptr[row + 1])
-        return self.codes[a:b].astype(np.float32) * self.scales[a:b, None]
+        return self.codes[a:b].astype(np.float32) * self.scales[a:b][:, None]
 
     def raw(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Passage `row`'s (int8 codes, scales), for copying into a new generation unchanged."""
@@ -56,10 +57,12 @@ class SentenceVectors:
         np.save(folder / SCALES, self.scales, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> SentenceVectors:
-        mode = "r" if mmap else None
-        return cls(np.load(folder / PTR, allow_pickle=False), np.load(folder / CODES, allow_pickle=False, mmap_mode=mode),
-                   np.load(folder / SCALES, allow_pickle=False, mmap_mode=mode))
+    def load(cls, folder: Path, lazy: bool = False) -> SentenceVectors:
+        """With `lazy`, vectors are read from disk as passages need them (large indexes)."""
+        if lazy:
+            return cls(np.load(folder / PTR, allow_pickle=False), RowFile(folder / CODES), RowFile(folder / SCALES))
+        return cls(np.load(folder / PTR, allow_pickle=False), np.load(folder / CODES, allow_pickle=False),
+                   np.load(folder / SCALES, allow_pickle=False))
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,11 +17,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import mmap
 import os
 import secrets
 import shutil
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,11 +33,12 @@ from scipy import sparse
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
+from index.rowfile import RowFile
 from index.sentences import SentenceVectors
 
 FORMAT = 1
 CURRENT = "CURRENT"
-LARGE_INDEX = 100_000  # passages from which chunks and vectors are memory-mapped rather than loaded
+LARGE_INDEX = 100_000  # passages from which chunks and vectors are read from disk on demand, not loaded
 TERM_COUNTS = "bm25_counts.npz"  # read by the next build only, never when serving
 
 
@@ -69,14 +70,14 @@ class ArticleRecord:
 
 @dataclass
 class LoadedIndex:
-    """A generation in memory, ready to search (large ones keep passages and vectors memory-mapped)."""
+    """A generation in memory, ready to search (large ones read passages and vectors from disk on demand)."""
 
     path: Path
     manifest: dict
     chunks: Sequence[Chunk]  # a list, or a ChunkTable for large indexes
     chunk_keys: Sequence[str]
     articles: dict[str, ArticleRecord]
-    vectors: np.ndarray
+    vectors: np.ndarray | RowFile
     ann: faiss.Index
     bm25: BM25
     extras: dict[str, object]
@@ -90,18 +91,22 @@ class LoadedIndex:
 class ChunkTable(Sequence[Chunk]):
     """chunks.jsonl read row by row on demand: the process holds line offsets, the text stays in the page cache.
 
-    At a million passages this saves about a gigabyte of Python objects; a row costs a JSON parse (~5 us).
+    At a million passages this saves about a gigabyte of Python objects; a row costs a pread and a JSON
+    parse (~7 us). (pread rather than a memory map: see index/rowfile.py.)
     """
 
     def __init__(self, path: Path) -> None:
+        ends = []
         with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        ends = np.flatnonzero(np.frombuffer(self._data, dtype=np.uint8) == 10)
-        if size and hasattr(mmap, "MADV_DONTNEED"):
-            self._data.madvise(mmap.MADV_DONTNEED)  # the scan paged in the whole file; drop it from our RSS
-        self._starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        self._ends = ends.astype(np.int64)
+            at = 0
+            for block in iter(lambda: fh.read(1 << 24), b""):
+                ends.append(np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at)
+                at += len(block)
+        ends_all = np.concatenate(ends).astype(np.int64) if ends else np.zeros(0, np.int64)
+        self._starts = np.concatenate([[0], ends_all[:-1] + 1]).astype(np.int64)
+        self._ends = ends_all
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -111,7 +116,8 @@ class ChunkTable(Sequence[Chunk]):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return json.loads(self._data[self._starts[i] : self._ends[i]])
+        start = int(self._starts[i])
+        return json.loads(os.pread(self._fd, int(self._ends[i]) - start, start))
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -201,11 +207,11 @@ class IndexStore:
             articles = {
                 a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"]), a["length"]) for a in raw_articles
             }
-            vectors = np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r" if large else None)
+            vectors = RowFile(path / "vectors.npy") if large else np.load(path / "vectors.npy", allow_pickle=False)
             ann = faiss.read_index(str(path / "vectors.faiss"))
             apply_search_params(ann, manifest.get("ann", {}).get("params", {}))
             bm25 = BM25.load(path)
-            sentences = SentenceVectors.load(path, mmap=large) if "sentences" in manifest else None
+            sentences = SentenceVectors.load(path, lazy=large) if "sentences" in manifest else None
             extras = {
                 name: json.loads((path / f"{name}.json").read_text(encoding="utf-8"))
                 for name in manifest.get("extras", [])

@@ -17,6 +17,7 @@ from index.ann import build_ann, choose_kind, exact_top, ivf_lists, recall_at, t
 from index.build import BuildConfig, bm25_from_counts, build_index, count_terms, staleness
 from index.encoder import HashingEncoder
 from index.lexical import BM25
+from index.rowfile import RowFile
 from index.sentences import sentence_texts
 from index.store import IndexStore
 
@@ -140,9 +141,13 @@ def test_large_index_is_memory_mapped_and_still_appends(corpus, tmp_path, monkey
     eager = store.load()
     monkeypatch.setattr(store_module, "LARGE_INDEX", 10)
     lazy = store.load()
-    assert isinstance(lazy.chunks, store_module.ChunkTable) and isinstance(lazy.vectors, np.memmap)
+    assert isinstance(lazy.chunks, store_module.ChunkTable) and isinstance(lazy.vectors, RowFile)
     assert list(lazy.chunks) == eager.chunks and list(lazy.chunk_keys) == eager.chunk_keys
     assert lazy.chunks[-1] == eager.chunks[-1] and lazy.chunks[1:3] == eager.chunks[1:3]
     np.testing.assert_array_equal(lazy.vectors[3], eager.vectors[3])
+    np.testing.assert_array_equal(lazy.vectors[-2:], eager.vectors[-2:])
+    np.testing.assert_array_equal(np.asarray(lazy.vectors), eager.vectors)
+    for row in (0, len(eager.chunks) - 1):
+        np.testing.assert_array_equal(lazy.sentences.of(row), eager.sentences.of(row))
     out = build_index(corpus, HashingEncoder(), store, BuildConfig())
     assert out.appended and store.load().ann.ntotal == out.chunks
