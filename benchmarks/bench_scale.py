@@ -11,7 +11,8 @@ numbers, dates and months swapped), recombined into passages. What is real at ea
 * 100k and 1M: passage texts, the BM25 index (built from the passages' real term counts), the FAISS
   index (trained, filled and tuned by the production `index.ann.build_ann`), the files on disk and the
   loading are real; the passage *vectors* are synthetic: the normalised sum of the real embeddings of
-  the passage's sentences plus a little noise (the fidelity of this is measured at 10k and printed).
+  the passage's sentences plus a little noise (the fidelity of this is measured at 10k and printed);
+  the stored sentence vectors are those real sentence embeddings.
 
 At every size the query path is the production one, in a fresh process that loads the index from disk:
 question -> encoder -> FAISS + BM25 -> fusion -> `index.answer.Composer` -> answer. Rows of one run are
@@ -242,7 +243,15 @@ def build_worker(size: int, work: Path, cache: Path) -> dict:
         sample_vocab = dict(vocab)
         sample = count_terms(texts[:2000], sample_vocab)
         out["counts_check_max_diff"] = float(abs(sample - counts[:2000]).max()) if len(sample_vocab) == len(vocab) else -1
-        out.update(assemble_and_write(store, texts, vectors, bm25, counts, enc, lex_s, out))
+        t = time.perf_counter()
+        sentences = synthetic_sentences(ids, sv)
+        out["synth_sentences_s"] = time.perf_counter() - t
+        # the answer path splits passages with sentence_spans; where that disagrees with the generator's
+        # sentences it embeds the passage's sentences itself (a real cost, counted in the latency)
+        from corpus.text import sentence_spans
+        out["sentence_split_agreement"] = float(np.mean([len(sentence_spans(t)) == c for t, c in
+                                                          zip(texts[:2000], (ids[:2000] >= 0).sum(1))]))
+        out.update(assemble_and_write(store, texts, vectors, sentences, bm25, counts, enc, lex_s, out))
         vec32 = vectors
         del texts
     out["passages"] = out.get("passages") or len(vec32)
@@ -278,6 +287,17 @@ def _sentence_vectors(gen: Generator, enc, work: Path) -> np.ndarray:
     sv = enc.encode(gen.flat)
     np.save(path, sv)
     return sv
+
+
+def synthetic_sentences(ids: np.ndarray, sv: np.ndarray):
+    """Each generated passage's sentence vectors: the real embeddings of the sentences it is made of."""
+    from index.sentences import SentenceVectors, quantize
+
+    codes, scales = quantize(sv)
+    used = ids >= 0
+    flat = ids[used]  # row-major: passage by passage, sentences in order
+    ptr = np.concatenate([[0], np.cumsum(used.sum(axis=1), dtype=np.int64)]).astype(np.int64)
+    return SentenceVectors(ptr, codes[flat], scales[flat])
 
 
 NOISE = 0.3  # relative noise on synthetic vectors: breaks ties between near-identical generated passages
@@ -326,7 +346,7 @@ def passage_counts(gen: Generator, ids: np.ndarray):
     return (p @ s_counts).tocsr()
 
 
-def assemble_and_write(store, texts, vectors, bm25, counts, enc, lex_s, out) -> dict:
+def assemble_and_write(store, texts, vectors, sentences, bm25, counts, enc, lex_s, out) -> dict:
     """The rest of a build for generated passages: chunk records, the FAISS index, the files, the manifest."""
     from corpus.models import ArticleMeta, Chunk
     from index.ann import build_ann, choose_kind, probe_questions
@@ -354,17 +374,18 @@ def assemble_and_write(store, texts, vectors, bm25, counts, enc, lex_s, out) -> 
     stored = vectors.astype(np.float16) if kind != "flat" else vectors
     t = time.perf_counter()
     with store.writing() as tmp:
-        write_generation(tmp, chunks, records, stored, ann, bm25, {}, term_counts=counts)
+        write_generation(tmp, chunks, records, stored, ann, bm25, {}, term_counts=counts, sentences=sentences)
         manifest = {"model": {"id": enc.model_id, "dim": vectors.shape[1]}, "chunking": cfg.chunking(),
                     "index_type": kind, "index_type_setting": cfg.index_type,
                     "ann": dict(info.as_dict(), trained_on=len(chunks), appended=0),
                     "vectors_dtype": str(stored.dtype), "corpus": {},
+                    "sentences": {"rows": int(sentences.ptr[-1]), "dtype": "int8"},
                     "counts": {"articles": len(records), "chunks": len(chunks)}, "extras": []}
         store.commit(tmp, manifest)
     write_s = time.perf_counter() - t
-    total = out["synth_vectors_s"] + lex_s + records_s + ann_s + write_s
+    total = out["synth_vectors_s"] + out["synth_sentences_s"] + lex_s + records_s + ann_s + write_s
     return {"build_s": total, "build_timings": {"lexical index": lex_s, "records": records_s, "vector index": ann_s,
-                                               "write": write_s}, "build_passages_per_s": len(chunks) / total,
+                                               "sentence vectors": out["synth_sentences_s"], "write": write_s}, "build_passages_per_s": len(chunks) / total,
             "vectors": "synthetic", "passages": len(chunks)}
 
 
@@ -423,84 +444,14 @@ def serve_worker(work: Path, cache: Path) -> dict:
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(14)
     profile = [line for line in buf.getvalue().splitlines() if line.strip()][-15:]
-    # How many sentences the composer re-embeds per question (index.answer re-encodes candidates' sentences)
-    from corpus.text import sentence_spans
-
-    per_q = []
-    for a in answers[:60]:
-        per_q.append(sum(len(sentence_spans(h.chunk.text)) for h in a.hits[:3]) if not a.abstained else 0)
-    fixed, same = simulate_fixes(index, enc, composer, qs, answers)
     dev = read_questions(DEV) if DEV.exists() else []
     hit3 = score(dev, answers[:len(dev)]).hit_at_3 if dev else None
     return {"load_s": load_s, "answer_ms": total, "embed_ms": embed, "search_ms": search, "ann_ms": ann,
             "bm25_top_ms": bm25_top, "bm25_scores_ms": bm25_all, "compose_ms": compose,
             "abstained": sum(a.abstained for a in answers), "questions": len(qs), "dev_hit_at_3": hit3,
-            "profile": profile, "fixed_answer_ms": fixed, "fixed_same_answers": same, "sentences_reembedded_per_answer": statistics.mean(per_q),
+            "profile": profile,
             "rss_before_mb": base_rss, "serving_rss_mb": rss_now_mb(), "serving_anon_mb": rss_now_mb("RssAnon"),
             "serving_file_mb": rss_now_mb("RssFile"), "peak_rss_mb": peak_rss_mb()}
-
-
-def simulate_fixes(index, enc, composer, qs, answers) -> tuple[list[float], int]:
-    """Answer latency if the per-query recomputation in index/search.py and index/answer.py were lookups.
-
-    Simulated without editing those files: candidate sentences' vectors, sentence spans and term lists are
-    memoised (what precomputing them at build time gives), and BM25 scores are computed once per question
-    instead of twice. The question itself is still embedded for real. Returns latencies and how many answers match.
-    """
-    import functools
-
-    import index.answer as answer_module
-    import index.search as search_module
-    from index.answer import Composer
-    from index.search import Searcher
-
-    # Per-text results that a build could store: each passage's sentence spans and each text's terms.
-    patched = {}
-    for module in (search_module, answer_module):
-        for name in ("terms", "sentence_spans"):
-            if hasattr(module, name):
-                original = getattr(module, name)
-                patched[(module, name)] = original
-                setattr(module, name, functools.lru_cache(maxsize=None)(lambda text, *a, _f=original: tuple(_f(text, *a))))
-
-    class SentenceVectors:  # the encoder as the composer sees it: a lookup for sentences seen before
-        def __init__(self, inner):
-            self.inner, self.cache = inner, {}
-            self.model_id, self.dim = inner.model_id, inner.dim
-
-        def encode(self, texts, progress=None):
-            missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-            if missing:
-                self.cache.update(zip(missing, self.inner.encode(missing)))
-            return np.stack([self.cache[t] for t in texts]) if texts else self.inner.encode([])
-
-    bm25 = index.bm25
-    last: dict = {}
-    original_scores = type(bm25).scores
-
-    def scores_once(query):
-        if last.get("q") != query:
-            last["q"], last["s"] = query, original_scores(bm25, query)
-        return last["s"]
-
-    bm25.scores = scores_once
-    try:
-        searcher = Searcher(index, SentenceVectors(enc))
-        searcher.embed = lambda q: enc.encode([q])[0]
-        fixed = Composer(searcher, composer.config)
-        for q in qs:  # fills the lookups: stands for the build-time precomputation
-            fixed.answer(q)
-        times, same = [], 0
-        for q, a in zip(qs, answers):
-            t = time.perf_counter()
-            b = fixed.answer(q)
-            times.append((time.perf_counter() - t) * 1000)
-            same += b.answer == a.answer
-    finally:
-        for (module, name), original in patched.items():
-            setattr(module, name, original)
-        del bm25.scores
-    return times, same
 
 
 ENCODERS = ("torch fp32", "onnx fp32", "onnx int8 (production)")
@@ -695,8 +646,8 @@ def report(r: dict) -> None:
           f"total {r['total_s'] / 60:.1f} min)\n")
     print("## Answer latency (warm, question in -> composed answer out, no Discord), ms p50 / p95\n")
     print("| passages | vectors | index | answer | embed question | search (FAISS+BM25+fusion) | compose | "
-          "FAISS alone | BM25 top alone | BM25 all-scores alone | abstained | answer with lookups (simulated) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "FAISS alone | BM25 top alone | BM25 all-scores alone | abstained |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, row in r["sizes"].items():
         b, s = row["build"], row["serve"]
         ann = b.get("ann") or {}
@@ -705,11 +656,7 @@ def report(r: dict) -> None:
                                   if "nlist" in params else "")
         print(f"| {b['passages']:,} | {b['vectors']} | {desc} | **{ms(s['answer_ms'])}** | {ms(s['embed_ms'])} | "
               f"{ms(s['search_ms'])} | {ms(s['compose_ms'])} | {ms(s['ann_ms'])} | {ms(s['bm25_top_ms'])} | "
-              f"{ms(s['bm25_scores_ms'])} | {s['abstained']}/{s['questions']} | {ms(s['fixed_answer_ms'])} "
-              f"({s['fixed_same_answers']}/{s['questions']} same answers) |")
-    print("\nLast column: the same questions with candidate sentences' vectors and term sets looked up rather than "
-          "recomputed per question, and BM25 scored once instead of twice (simulated by memoising, no change to "
-          "index/search.py or index/answer.py): what precomputing them at build time would give.")
+              f"{ms(s['bm25_scores_ms'])} | {s['abstained']}/{s['questions']} |")
     print("\n## Build, memory, disk, recall\n")
     print("| passages | build | passages/s | build steps (s) | build peak RSS | index load | serving RSS (anon + file) | "
           "serving peak RSS | on disk | recall@10 vs exact (questions) | dev hit@3 in this corpus |")
@@ -734,6 +681,10 @@ def report(r: dict) -> None:
         if b.get("ann", {}).get("recall_at_10") is not None and b["index_type"] != "flat":
             notes.append(f"at {b['passages']:,}: build-time tuning recall@10 {b['ann']['recall_at_10']:.3f}; "
                          f"files (MB) {b['disk_files_mb']}")
+        if "sentence_split_agreement" in b:
+            notes.append(f"at {b['passages']:,}: stored sentence vectors are the real embeddings of the generator's "
+                         f"sentences; the answer path's sentence split agrees on {b['sentence_split_agreement']:.1%} "
+                         "of passages (the others' sentences are embedded per question, as an index without them would)")
         if "counts_check_max_diff" in b:
             notes.append(f"at {b['passages']:,}: BM25 counts from sentences vs tokenised texts, max difference "
                          f"{b['counts_check_max_diff']:g} (0 = identical)")
@@ -743,8 +694,7 @@ def report(r: dict) -> None:
     if big is not None:
         s = r["sizes"][big]["serve"]
         print(f"\n## Where an answer's time goes at {r['sizes'][big]['build']['passages']:,} passages (cProfile, 60 "
-              f"answers, by own time; the composer re-embeds {s['sentences_reembedded_per_answer']:.1f} sentences "
-              "per answered question)\n")
+              "answers, by own time)\n")
         print("```")
         print("\n".join(s["profile"]))
         print("```")
