@@ -70,6 +70,19 @@ def question_names(question: str) -> dict[str, str]:
     return out
 
 
+_DEMONYM_ENDINGS = ("n", "an", "ian")  # Lithuania -> Lithuanian, Ukraine -> Ukrainian (stems: ukrain -> ukrainian)
+
+
+def names_present(names: dict[str, str], found: set[str]) -> bool:
+    """Whether every name term is among `found`, a place also counting as found through its adjective."""
+    for name in names:
+        if name not in found and not any(
+                (w.startswith(name) and w[len(name):] in _DEMONYM_ENDINGS)
+                or (name.startswith(w) and name[len(w):] in _DEMONYM_ENDINGS) for w in found):
+            return False
+    return True
+
+
 class Composer:
     """Turns a question into an Answer using a Searcher."""
 
@@ -98,7 +111,7 @@ class Composer:
             return False, "the index is empty"
         names = question_names(question)
         top = hits[: self.config.max_citations]
-        with_names = [h for h in top if names.keys() <= self._passage_terms(h)]
+        with_names = [h for h in top if names_present(names, self._passage_terms(h))]
         if not with_names:
             return False, f"no passage mentions {' and '.join(sorted(set(names.values())))}"
         best = max(with_names, key=lambda h: h.chunk_coverage + h.dense)

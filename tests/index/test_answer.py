@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import QuestionError, Service
-from index.answer import ABSTAIN_TEXT, answer_type, question_names
+from index.answer import ABSTAIN_TEXT, answer_type, names_present, question_names
 from index.encoder import HashingEncoder
 from index.search import split_clauses
 
@@ -96,6 +96,15 @@ def test_question_analysis_helpers():
     assert set(question_names("When did Latvia leave the Ottawa Convention?").values()) == {
         "Latvia", "Ottawa", "Convention"}
     assert split_clauses("Who was minister when parliament voted?") == ("Who was minister", " when parliament voted?")
+    # a place's adjective names it too; another place does not
+    assert names_present({"lithuanian": "Lithuanian"}, {"lithuania", "minist"})
+    assert names_present({"ukrain": "Ukraine"}, {"ukrainian"})
+    assert not names_present({"latvia": "Latvia"}, {"lithuania", "lithuanian"})
+
+
+def test_an_adjective_of_a_place_in_the_question_is_not_a_reason_to_decline(service: Service):
+    answer = service.ask_sync("Which Lithuanian Deputy Defence Minister defended the withdrawal?")
+    assert not answer.abstained and "Aleksa" in " ".join(c.text for c in answer.citations)
 
 
 def test_an_empty_corpus_abstains_instead_of_failing(tmp_path: Path):
