@@ -21,7 +21,8 @@ class SearchConfig:
     rrf_k: int = 60
     rescore: int = 30  # fused candidates whose sentences are read for evidence
     dense_weight: float = 2.0  # cosine differences are small but telling; weighed up against term matches
-    lexical_weight: float = 0.5
+    sentence_dense_weight: float = 2.0  # the passage's sentence closest in meaning to the question
+    lexical_weight: float = 1.0  # BM25 as a share of what the question's terms could score (see `search`)
     coverage_weight: float = 1.0  # best sentence's share of the question's term weight
     answer_type_weight: float = 0.2  # bonus when that sentence holds what the question asks for (a date, a name)
     subordinate_weight: float = 0.6  # terms of a 'when/after/...' clause count less than the main clause's
@@ -36,9 +37,10 @@ class Hit:
     chunk: Chunk
     score: float
     dense: float  # cosine of question and chunk
-    lexical: float  # BM25 relative to the best BM25 score for this question
+    lexical: float  # BM25 relative to the sum of the question's term IDFs
     coverage: float  # share of the question's IDF weight found in the chunk's best sentence
     chunk_coverage: float  # share of the question's IDF weight found anywhere in the chunk
+    sentence_dense: float = 0.0  # cosine of the question and the chunk's closest sentence
 
 
 class Searcher:
@@ -67,20 +69,27 @@ class Searcher:
         for ranking in (dense_ids, [int(i) for i in lex_ids]):
             for rank, row in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
-        top_lex = float(lex_all[lex_ids[0]]) if len(lex_ids) else 0.0
+        # BM25 relative to the sum of the question's IDFs (what a passage holding each term once scores), not
+        # to the best passage: when the question's own words are rare in the articles (a paraphrase), the
+        # passage that happens to share one common word should not get full lexical credit.
+        possible = sum(self.index.bm25.term_idf(t) for t in dict.fromkeys(terms(question)))
         dense = {row: float(self.index.vectors[row] @ qv) for row in fused}
-        lexical = {row: float(lex_all[row]) / top_lex if top_lex > 0 else 0.0 for row in fused}
+        lexical = {row: float(lex_all[row]) / possible if possible > 0 else 0.0 for row in fused}
         # Sentence-level evidence costs most: read it only for the best candidates by meaning and terms.
         rows = sorted(fused, key=lambda r: (-(cfg.dense_weight * dense[r] + cfg.lexical_weight * lexical[r]), r))
         weights = self.term_weights(question)
         kind = answer_type(question)
         hits = []
+        sentences = self.index.sentences
         for row in rows[: cfg.rescore]:
             chunk = self.index.chunks[row]
             coverage, chunk_cov, typed = sentence_coverage(chunk.text, weights, kind)
-            score = (cfg.dense_weight * dense[row] + cfg.lexical_weight * lexical[row]
-                     + cfg.coverage_weight * coverage + cfg.answer_type_weight * typed)
-            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov))
+            # an index built without sentence vectors counts the passage as one sentence
+            closest = float((sentences.of(row) @ qv).max(initial=-1.0)) if sentences is not None else dense[row]
+            score = (cfg.dense_weight * dense[row] + cfg.sentence_dense_weight * closest
+                     + cfg.lexical_weight * lexical[row] + cfg.coverage_weight * coverage
+                     + cfg.answer_type_weight * typed)
+            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov, closest))
         return self._diversify(hits, k)
 
     def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
