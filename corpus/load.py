@@ -87,8 +87,8 @@ def read_article(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Ar
         raise CorpusError("empty")
     if sum(1 for c in text if ord(c) < 32 and c not in "\r\n\t\f") > len(text) // 100 + 5:
         raise CorpusError("binary file (control characters)")
-    meta, body_start = _header_meta(text)
-    return Article(id=rel, text=text, meta=meta, body_start=body_start)
+    meta, quote_start, body_start = _header_meta(text)
+    return Article(id=rel, text=text, meta=meta, body_start=body_start, quote_start=quote_start)
 
 
 def read_meta(path: Path) -> ArticleMeta:
@@ -123,13 +123,15 @@ def valid_date(value: str) -> bool:
     return True
 
 
-def _header_meta(text: str) -> tuple[ArticleMeta, int]:
-    """Metadata stated in the article's first lines, and where its prose begins."""
+def _header_meta(text: str) -> tuple[ArticleMeta, int, int]:
+    """Metadata stated in the article's first lines; where its quotable text begins (after a dateline);
+    and where its prose begins (after the title and byline lines too)."""
     title = author = published = None
     body_start = 0
     m = _DATELINE.match(text)
     if m and valid_date(m.group(1)):
         published, body_start = m.group(1), m.end()
+    quote_start = body_start
     lines = text[body_start:].splitlines(keepends=True)
     pos = body_start
     for line in lines[:2]:
@@ -142,7 +144,7 @@ def _header_meta(text: str) -> tuple[ArticleMeta, int]:
         else:
             break
         pos += len(line)
-    return ArticleMeta(title=title, author=author, published=published), pos
+    return ArticleMeta(title=title, author=author, published=published), quote_start, pos
 
 
 def _looks_like_title(line: str) -> bool:

@@ -30,7 +30,8 @@ class Article:
     id: str  # path relative to the articles folder, with '/' separators
     text: str
     meta: ArticleMeta = field(default_factory=ArticleMeta)
-    body_start: int = 0  # where the prose starts, after a dateline or byline header
+    body_start: int = 0  # where the prose starts, after a dateline, title and byline
+    quote_start: int = 0  # where passages start: the title and byline lines are quotable, a dateline is not
 
     @property
     def sha256(self) -> str:

@@ -8,8 +8,9 @@ import unicodedata
 
 import snowballstemmer
 
-# Bump when sentence splitting or term normalisation changes: indexes built before are then rebuilt.
-ANALYZER_VERSION = 1
+# Bump when sentence splitting, term normalisation or where passages start changes: indexes built
+# before are then rebuilt.
+ANALYZER_VERSION = 2
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {

@@ -9,8 +9,8 @@ from tests.conftest import SHIPPED
 def test_chunks_are_verbatim_slices_on_sentence_boundaries():
     for article in load_articles(SHIPPED).articles:
         chunks = chunk_article(article, target_words=60, overlap_sentences=1)
-        starts = {s for s, _ in sentence_spans(article.text, article.body_start)}
-        ends = {e for _, e in sentence_spans(article.text, article.body_start)}
+        starts = {s for s, _ in sentence_spans(article.text, article.quote_start)}
+        ends = {e for _, e in sentence_spans(article.text, article.quote_start)}
         assert chunks
         for c in chunks:
             assert c.text == article.text[c.start:c.end]
@@ -21,7 +21,7 @@ def test_chunks_are_verbatim_slices_on_sentence_boundaries():
 def test_chunks_overlap_by_the_configured_sentences_and_cover_the_body():
     (article,) = [a for a in load_articles(SHIPPED).articles if a.id.startswith("003")]
     chunks = chunk_article(article, target_words=40, overlap_sentences=1)
-    spans = sentence_spans(article.text, article.body_start)
+    spans = sentence_spans(article.text, article.quote_start)
     for a, b in zip(chunks, chunks[1:]):
         single = sum(1 for s, e in spans if a.start <= s and e <= a.end) == 1
         assert b.start < a.end or single  # one sentence shared, unless the chunk is one sentence
@@ -29,7 +29,7 @@ def test_chunks_overlap_by_the_configured_sentences_and_cover_the_body():
     covered = set()
     for c in chunks:
         covered.update(range(c.start, c.end))
-    for s, e in sentence_spans(article.text, article.body_start):
+    for s, e in sentence_spans(article.text, article.quote_start):
         assert set(range(s, e)) <= covered
     no_overlap = chunk_article(article, target_words=40, overlap_sentences=0)
     for a, b in zip(no_overlap, no_overlap[1:]):

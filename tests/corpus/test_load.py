@@ -27,6 +27,9 @@ def test_text_keeps_diacritics_and_headers_are_skipped_for_the_body():
     assert "Šakalienė" in articles["004"].text and "Žinių radijas" in articles["004"].text
     assert articles["004"].text[articles["004"].body_start:].startswith("Lithuania officially withdrew")
     assert articles["001"].text[articles["001"].body_start:].startswith("LONDON (AA)")
+    # passages start at the byline (quotable: "who wrote it?"), but after a dateline
+    assert articles["001"].text[articles["001"].quote_start:].startswith("By Leila Nezirevic")
+    assert articles["004"].quote_start == articles["004"].body_start
 
 
 def test_bom_and_crlf_are_handled_and_offsets_keep_crlf(tmp_path: Path):

@@ -102,6 +102,11 @@ def test_question_analysis_helpers():
     assert not names_present({"latvia": "Latvia"}, {"lithuania", "lithuanian"})
 
 
+def test_the_byline_is_quotable(service: Service):
+    answer = service.ask_sync("Who wrote the Anadolu Agency report on the parliament's vote?")
+    assert not answer.abstained and any("By Leila Nezirevic" in c.text for c in answer.citations)
+
+
 def test_an_adjective_of_a_place_in_the_question_is_not_a_reason_to_decline(service: Service):
     answer = service.ask_sync("Which Lithuanian Deputy Defence Minister defended the withdrawal?")
     assert not answer.abstained and "Aleksa" in " ".join(c.text for c in answer.citations)
