@@ -112,6 +112,10 @@ def test_a_changed_article_rebuilds_but_reuses_embeddings(corpus, tmp_path):
     out = build_index(report, enc, store, BuildConfig())
     assert not out.appended
     assert 0 < out.embedded <= 2 and out.reused == out.chunks - out.embedded
+    # sentence vectors too: only the changed passage's sentences are embedded
+    encoded = [t for call in enc.calls for t in call]
+    assert "A new closing sentence about the treaty." in encoded
+    assert len(encoded) <= 6
 
 
 def test_large_corpus_gets_a_tuned_ivf_index_recorded_in_the_manifest(corpus, tmp_path):
