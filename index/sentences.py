@@ -41,11 +41,6 @@ class SentenceVectors:
         a, b = int(self.ptr[row]), int(self.ptr[row + 1])
         return self.codes[a:b], self.scales[a:b]
 
-    @classmethod
-    def from_float(cls, counts: Sequence[int], vectors: np.ndarray) -> SentenceVectors:
-        codes, scales = quantize(vectors)
-        return cls(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64), codes, scales)
-
     def extended(self, other: SentenceVectors) -> SentenceVectors:
         """These passages followed by `other`'s."""
         return SentenceVectors(np.concatenate([self.ptr, other.ptr[1:] + self.ptr[-1]]),

@@ -6,6 +6,7 @@ file order and the last ones stop it with SIGTERM and restart it on the same dat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import os
@@ -20,6 +21,13 @@ from pathlib import Path
 import pytest
 
 from tests.fakediscord import EPHEMERAL, FakeDiscord
+
+
+def read_db(path: Path, query: str) -> list[tuple]:
+    """Rows from the bot's database, with the connection closed at once: an open reader would keep the
+    bot from removing its write-ahead log when it closes, which a test below checks."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute(query).fetchall()
 
 pytestmark = pytest.mark.e2e
 
@@ -132,8 +140,7 @@ def test_thumbs_up_is_stored(bot) -> None:
     it = bot.fake.click(message, up)
     bot.fake.wait_for(answered(it), 10, "the vote reply")
     assert it.callbacks[0]["type"] == 4 and it.callbacks[0]["data"]["flags"] & EPHEMERAL
-    db = sqlite3.connect(bot.data / "feedback.sqlite3")
-    rows = db.execute("SELECT answer_id, user_hash, vote FROM votes").fetchall()
+    rows = read_db(bot.data / "feedback.sqlite3", "SELECT answer_id, user_hash, vote FROM votes")
     assert len(rows) == 1 and rows[0][2] == 1 and len(rows[0][1]) == 64
     assert bot.fake.member["id"] not in json.dumps(rows)
     bot.vote_message, bot.vote_custom_id = message, up
@@ -242,8 +249,7 @@ def test_sigterm_closes_cleanly_and_a_restart_keeps_buttons_and_commands(bot) ->
     down = bot.vote_custom_id.replace(":up:", ":down:")
     it = fake.click(bot.vote_message, down)
     fake.wait_for(answered(it), 10, "the vote after the restart")
-    db = sqlite3.connect(bot.data / "feedback.sqlite3")
-    assert db.execute("SELECT vote FROM votes").fetchall() == [(-1,)]  # the same user changed their vote
+    assert read_db(bot.data / "feedback.sqlite3", "SELECT vote FROM votes") == [(-1,)]  # the same user changed it
 
 
 def test_missing_and_rejected_tokens_exit_with_one_sentence(fake, tmp_path) -> None:
