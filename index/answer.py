@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.text import sentence_spans, terms
-from index.qtype import answer_type
+from index.qtype import answer_kinds, answer_type
 from index.search import Hit, Searcher, analysed_sentences
 
 ABSTAIN_TEXT = "The articles I have do not cover that question."
@@ -70,6 +70,7 @@ def question_names(question: str) -> dict[str, str]:
     return out
 
 
+_STATED_KINDS = ("time", "duration", "quantity")  # kinds of answer a sentence must state to answer the question
 _DEMONYM_ENDINGS = ("n", "an", "ian")  # Lithuania -> Lithuanian, Ukraine -> Ukrainian (stems: ukrain -> ukrainian)
 
 
@@ -98,6 +99,11 @@ class Composer:
         if not supported:
             return Answer(question, ABSTAIN_TEXT, True, (), reason, tuple(hits))
         picked = self._pick_sentences(question, qv, hits[: cfg.max_citations])
+        kind = answer_type(question)
+        if kind in _STATED_KINDS and picked and not any(
+                kind in answer_kinds(_slice(hits[hi], s, e)) for hi, s, e in picked):
+            # 'How many ...?' answered by a sentence without a number: the articles do not say
+            return Answer(question, ABSTAIN_TEXT, True, (), f"no answer sentence states a {kind}", tuple(hits))
         return self._compose(question, hits, picked)
 
     def supported(self, question: str, hits: list[Hit]) -> tuple[bool, str | None]:
@@ -177,8 +183,7 @@ class Composer:
         parts, spans = [], []
         for hi, s, e in picked:
             spans.append((number[hi], hits[hi].chunk.article_id, s, e))
-            article_text_slice = hits[hi].chunk.text[s - hits[hi].chunk.start : e - hits[hi].chunk.start]
-            parts.append(f"{' '.join(article_text_slice.split())} [{number[hi]}]")
+            parts.append(f"{' '.join(_slice(hits[hi], s, e).split())} [{number[hi]}]")
         citations = []
         for hi in order:
             h = hits[hi]
@@ -190,6 +195,11 @@ class Composer:
                 score=h.score, date_inferred=bool(meta and meta.published_inferred),
                 outlet=meta.outlet if meta else None, url=meta.url if meta else None))
         return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
+
+
+def _slice(hit: Hit, start: int, end: int) -> str:
+    """The article's text [start:end], from the hit's passage that holds it."""
+    return hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
 
 
 def _same_gist(a: str, b: str) -> bool:

@@ -69,6 +69,13 @@ def test_questions_the_articles_do_not_cover_are_declined(service: Service, ques
     assert answer.abstained and answer.answer == ABSTAIN_TEXT and answer.citations == ()
 
 
+def test_a_how_much_question_whose_best_sentence_states_no_amount_is_declined(service: Service):
+    answer = service.ask_sync("How much will the alternative weapons mentioned by Defence Minister Šakalienė cost?")
+    assert answer.abstained and "states a quantity" in answer.reason
+    # while one whose answer states it is answered
+    assert "$95 million" in service.ask_sync("How much money has the US allocated for demining?").answer
+
+
 def test_diacritic_free_spelling_finds_the_name(service: Service):
     answer = service.ask_sync("What did Sakaliene tell Ziniu radijas?")
     assert not answer.abstained

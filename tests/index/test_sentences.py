@@ -95,6 +95,6 @@ def test_answering_reads_sentence_vectors_instead_of_embedding_sentences(tmp_pat
     service.ensure_index()
     composer = Composer(Searcher(service.store.load(), enc))
     enc.calls.clear()
-    answer = composer.answer("When did Lithuania withdraw from the Convention on Cluster Munitions?")
+    answer = composer.answer("What does the Convention on Cluster Munitions prohibit?")
     assert not answer.abstained
-    assert enc.calls == [["When did Lithuania withdraw from the Convention on Cluster Munitions?"]]
+    assert enc.calls == [["What does the Convention on Cluster Munitions prohibit?"]]
