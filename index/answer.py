@@ -162,12 +162,10 @@ class Composer:
         return picked
 
     def _sentence_vectors(self, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
-        """The passage's sentence vectors from the index; computed here only for an index without them."""
-        stored = self.searcher.index.sentences
-        if stored is not None:
-            vectors = stored.of(hit.row)
-            if len(vectors) == len(spans):
-                return vectors
+        """The passage's sentence vectors, as search read them from the index; computed here only for an
+        index without them."""
+        if hit.sentence_vectors is not None and len(hit.sentence_vectors) == len(spans):
+            return hit.sentence_vectors
         return self.searcher.encoder.encode([hit.chunk.text[s:e] for s, e in spans])
 
     def _compose(self, question: str, hits: list[Hit], picked: list[tuple[int, int, int]]) -> Answer:

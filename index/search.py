@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,8 @@ class Hit:
     coverage: float  # share of the question's IDF weight found in the chunk's best sentence
     chunk_coverage: float  # share of the question's IDF weight found anywhere in the chunk
     sentence_dense: float = 0.0  # cosine of the question and the chunk's closest sentence
+    # the chunk's stored sentence vectors, read once for scoring and reused to pick the answer sentences
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 class Searcher:
@@ -85,11 +87,12 @@ class Searcher:
             chunk = self.index.chunks[row]
             coverage, chunk_cov, typed = sentence_coverage(chunk.text, weights, kind)
             # an index built without sentence vectors counts the passage as one sentence
-            closest = float((sentences.of(row) @ qv).max(initial=-1.0)) if sentences is not None else dense[row]
+            vectors = sentences.of(row) if sentences is not None else None
+            closest = float((vectors @ qv).max(initial=-1.0)) if vectors is not None else dense[row]
             score = (cfg.dense_weight * dense[row] + cfg.sentence_dense_weight * closest
                      + cfg.lexical_weight * lexical[row] + cfg.coverage_weight * coverage
                      + cfg.answer_type_weight * typed)
-            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov, closest))
+            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov, closest, vectors))
         return self._diversify(hits, k)
 
     def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
