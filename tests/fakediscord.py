@@ -386,18 +386,28 @@ class FakeDiscord:
             resp["resource"] = {"type": body["type"]}
         return _json(resp)
 
+    async def _message_body(self, request, it, not_acked: tuple[str, int, str]):
+        """(body, None) for a valid message to an acknowledged interaction, else (None, the error response
+        Discord gives); `not_acked` is (what to record, error code, message) for an unacknowledged one."""
+        body = await request.json()
+        if not it.acked:
+            note, code, message = not_acked
+            it.errors.append((400, note))
+            return None, self._error(request, 400, code, message)
+        errs = message_errors(body)
+        if errs:
+            it.errors.append((400, "; ".join(errs)))
+            return None, self._error(request, 400, 50035, "Invalid Form Body", errs)
+        return body, None
+
     async def followup(self, request):
         it = self._interaction(request)
         if it is None:
             return self._error(request, 404, 10015, "Unknown Webhook")
-        body = await request.json()
-        if not it.acked:
-            it.errors.append((400, "followup before acknowledgement"))
-            return self._error(request, 400, 40060, "Interaction has not been acknowledged.")
-        errs = message_errors(body)
-        if errs:
-            it.errors.append((400, "; ".join(errs)))
-            return self._error(request, 400, 50035, "Invalid Form Body", errs)
+        body, error = await self._message_body(request, it, ("followup before acknowledgement", 40060,
+                                                               "Interaction has not been acknowledged."))
+        if error is not None:
+            return error
         it.followups.append(body)
         it.done = time.monotonic()
         msg = self._message(it.payload["channel_id"], body)
@@ -408,14 +418,9 @@ class FakeDiscord:
         it = self._interaction(request)
         if it is None:
             return self._error(request, 404, 10015, "Unknown Webhook")
-        body = await request.json()
-        if not it.acked:
-            it.errors.append((400, "edit before acknowledgement"))
-            return self._error(request, 400, 10008, "Unknown Message")
-        errs = message_errors(body)
-        if errs:
-            it.errors.append((400, "; ".join(errs)))
-            return self._error(request, 400, 50035, "Invalid Form Body", errs)
+        body, error = await self._message_body(request, it, ("edit before acknowledgement", 10008, "Unknown Message"))
+        if error is not None:
+            return error
         it.edits.append(body)
         it.done = time.monotonic()
         return _json(self._message(it.payload["channel_id"], body))

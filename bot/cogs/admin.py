@@ -81,15 +81,20 @@ class Admin(commands.Cog):
         self.settings = bot.settings
         self.reindex_accepted = False  # set before the first await, so two /reindex at once cannot both start
 
+    async def _refused(self, interaction: discord.Interaction) -> bool:
+        """Tell a user without admin rights here why not (only them); True when refused."""
+        refusal = admin_refusal(interaction, self.settings.discord)
+        if refusal:
+            await interaction.response.send_message(refusal, ephemeral=True, allowed_mentions=NONE)
+        return bool(refusal)
+
     @app_commands.command()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
         """Rebuild the index from the articles folder (admins only)."""
-        refusal = admin_refusal(interaction, self.settings.discord)
-        if refusal:
+        if await self._refused(interaction):
             log.info("refused /reindex for a user without rights")
-            await interaction.response.send_message(refusal, ephemeral=True, allowed_mentions=NONE)
             return
         if self.reindex_accepted or self.service.reindexing:
             await interaction.response.send_message(ALREADY, ephemeral=True, allowed_mentions=NONE)
@@ -122,9 +127,7 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
         """Index size, model, last reindex, uptime and feedback (admins only)."""
-        refusal = admin_refusal(interaction, self.settings.discord)
-        if refusal:
-            await interaction.response.send_message(refusal, ephemeral=True, allowed_mentions=NONE)
+        if await self._refused(interaction):
             return
         stats = await self.collect()
         await interaction.response.send_message(embed=render.status_embed(stats), ephemeral=True,
