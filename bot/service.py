@@ -166,7 +166,7 @@ class Service:
             self.ensure_index(check_corpus=False)
             composer = self._composer
         answer = composer.answer(text)
-        if not answer.abstained and answer_type(text) == "time":
+        if not answer.abstained and answer_type(text) in ("time", "year"):
             when = date_for(composer.searcher.index.extras.get("timeline"), answer.sentences, text)
             answer = replace(answer, when=when)
         self.questions_answered += 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.text import sentence_spans, terms
-from index.qtype import answer_kinds, answer_type
+from index.qtype import answer_kinds, answer_type, counted_words
 from index.search import Hit, Searcher, analysed_sentences
 
 ABSTAIN_TEXT = "The articles I have do not cover that question."
@@ -70,7 +70,9 @@ def question_names(question: str) -> dict[str, str]:
     return out
 
 
-_STATED_KINDS = ("time", "duration", "quantity")  # kinds of answer a sentence must state to answer the question
+# Kinds of answer a sentence must state to answer the question: a "how many" sentence without a count (a year
+# or a sum of money is not one), an "in what year" sentence without a year.
+_STATED_KINDS = ("time", "year", "duration", "quantity", "count")
 _DEMONYM_ENDINGS = ("n", "an", "ian")  # Lithuania -> Lithuanian, Ukraine -> Ukrainian (stems: ukrain -> ukrainian)
 
 
@@ -115,6 +117,12 @@ class Composer:
         """
         if not hits:
             return False, "the index is empty"
+        counted = counted_words(question)
+        vocabulary = self.searcher.index.bm25.vocab
+        if counted and not any(t in vocabulary for t in terms(" ".join(counted))):
+            # "How many tanks ...?" when no article mentions tanks: whatever number a passage gives, it counts
+            # something else
+            return False, f"the articles never mention {' '.join(counted)}"
         names = question_names(question)
         top = hits[: self.config.max_citations]
         with_names = [h for h in top if names_present(names, self._passage_terms(h))]

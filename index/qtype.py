@@ -1,4 +1,4 @@
-"""What a question asks for (a time, a duration, a quantity, a name) and whether a sentence holds it."""
+"""What a question asks for (a time, a year, a duration, a quantity, a name) and whether a sentence holds it."""
 
 from __future__ import annotations
 
@@ -16,17 +16,29 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|
                      r"thousand|million|billion|dozen)\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|few)[- ]"
                        r"(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
+# A year said in words rather than digits: "last year", "the previous year".
+_RELATIVE_YEAR = re.compile(r"\b(last|this|next|previous|same|that|following|coming) year\b", re.IGNORECASE)
+# Numbers that are part of a date, not a count: "6 March", "August 1", "on the 3rd of May".
+_DAY_OF_MONTH = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+(?:" + "|".join(_MONTHS) + r")\b|\b(?:"
+                           + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?\b", re.IGNORECASE)
+# Sums of money: a count of things ("how many?") is not one.
+_MONEY = re.compile(r"[$€£]\s?\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion|bn|m)\b)?|\b\d[\d,.]*\s+"
+                    r"(?:(?:thousand|million|billion|trillion)\s+)?(?:dollars|euros|pounds|usd|eur)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: time, duration, quantity, name, or None."""
+    """What kind of thing the question asks for: time, year, duration, quantity, name, or None."""
     q = fold(question).strip()
-    if re.match(r"(when|what (year|date|day|month|time)|since when|by when)\b", q) or re.search(r"\bwhat (year|date)\b", q):
+    if re.search(r"\b(what|which) year\b", q):
+        return "year"
+    if re.match(r"(when|what (date|day|month|time)|since when|by when)\b", q) or re.search(r"\bwhat date\b", q):
         return "time"
     if re.match(r"how (long|soon)\b", q):
         return "duration"
-    if re.match(r"how (many|much)\b", q):
+    if re.match(r"how many\b", q):
+        return "count"
+    if re.match(r"how much\b", q):
         return "quantity"
     if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) (organi[sz]ations?|groups?|countr(y|ies)|"
                                                        r"news ?outlets?|outlets?|agenc(y|ies)|ministers?|officials?|"
@@ -43,8 +55,49 @@ def answer_kinds(sentence: str, folded_words: list[str] | None = None) -> frozen
         kinds.append("time")
     if _DURATION.search(sentence):
         kinds.append("duration")
+    if _YEAR.search(sentence) or _RELATIVE_YEAR.search(sentence):
+        kinds.append("year")
     if _NUMBER.search(sentence):
         kinds.append("quantity")
+        if _counts_something(sentence):
+            kinds.append("count")
     if _NAME.search(sentence):
         kinds.append("name")
     return frozenset(kinds)
+
+
+def _counts_something(sentence: str) -> bool:
+    """Whether the sentence states a count: a number other than a year, the day of a date or a sum of money
+    ("112 state parties", "six months", but not "in 2011", "on 6 March", "$800 million" or "one of the ...")."""
+    dates = [m.span() for m in _DAY_OF_MONTH.finditer(sentence)] + [m.span() for m in _MONEY.finditer(sentence)]
+    for m in _NUMBER.finditer(sentence):
+        if _YEAR.fullmatch(m.group().rstrip(".,")):
+            continue
+        if any(s <= m.start() and m.end() <= e for s, e in dates):
+            continue
+        if m.group().lower() == "one" and sentence[m.end():m.end() + 4].lower() == " of ":
+            continue  # "one of the most controversial topics"
+        return True
+    return False
+
+
+_COUNTED = re.compile(r"how many ((?:[\w'-]+\s*){1,4})")
+
+
+def counted_words(question: str) -> list[str]:
+    """The words naming what a 'how many ...?' question counts: "How many state parties does ..." ->
+    ["state", "parties"]; empty for other questions."""
+    m = _COUNTED.match(fold(question).strip())
+    if not m:
+        return []
+    out = []
+    for w in m.group(1).split():
+        if w in _NOT_COUNTED:
+            break
+        out.append(w)
+    return out
+
+
+# Where the counted noun phrase ends: auxiliaries, prepositions and other function words.
+_NOT_COUNTED = set("""do does did is are was were have has had will would can could should may might must be been
+of in on at to for from by with about that which who whom there here the a an and or not per""".split())

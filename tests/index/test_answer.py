@@ -76,6 +76,31 @@ def test_a_how_much_question_whose_best_sentence_states_no_amount_is_declined(se
     assert "$95 million" in service.ask_sync("How much money has the US allocated for demining?").answer
 
 
+@pytest.mark.parametrize("question,reason", [
+    # the articles never mention tanks: the numbers they give count other things
+    ("How many tanks does Lithuania have?", "never mention tanks"),
+    # the best sentence holds only a year ("since ... February 2022")
+    ("How many cluster bombs has Russia used against Ukrainian residential areas?", "states a count"),
+])
+def test_a_how_many_question_the_articles_give_no_count_for_is_declined(service: Service, question: str,
+                                                                       reason: str):
+    answer = service.ask_sync(question)
+    assert answer.abstained and reason in answer.reason
+
+
+@pytest.mark.parametrize("question,count", [
+    ("How many state parties does the convention have?", "112 state parties"),
+    ("How many people live in Lithuania?", "2.8 million"),
+])
+def test_a_how_many_question_is_answered_with_the_count(service: Service, question: str, count: str):
+    answer = service.ask_sync(question)
+    assert not answer.abstained and count in answer.answer
+
+
+def test_an_in_what_year_question_needs_a_year(service: Service):
+    assert "2011" in service.ask_sync("In which year did Lithuania join the Convention on Cluster Munitions?").answer
+
+
 def test_diacritic_free_spelling_finds_the_name(service: Service):
     answer = service.ask_sync("What did Sakaliene tell Ziniu radijas?")
     assert not answer.abstained
@@ -97,7 +122,9 @@ def test_control_and_invisible_characters_are_ignored(service: Service):
 def test_question_analysis_helpers():
     assert answer_type("When did it happen?") == "time"
     assert answer_type("Who is the minister?") == "name"
-    assert answer_type("How many state parties?") == "quantity"
+    assert answer_type("How many state parties?") == "count"
+    assert answer_type("How much did it cost?") == "quantity"
+    assert answer_type("In which year did Lithuania join?") == "year"
     assert answer_type("How long did it take?") == "duration"
     assert answer_type("What does the convention prohibit?") is None
     assert set(question_names("When did Latvia leave the Ottawa Convention?").values()) == {
