@@ -102,6 +102,8 @@ class Composer:
             return Answer(question, ABSTAIN_TEXT, True, (), reason, tuple(hits))
         picked = self._pick_sentences(question, qv, hits[: cfg.max_citations])
         kind = answer_type(question)
+        if kind == "name":
+            picked = self._with_speakers(hits, picked)
         if kind in _STATED_KINDS and picked and not any(
                 kind in answer_kinds(_slice(hits[hi], s, e)) for hi, s, e in picked):
             # 'How many ...?' answered by a sentence without a number: the articles do not say
@@ -169,6 +171,25 @@ class Composer:
                 picked.append((hi, s, e))
         return picked
 
+    @staticmethod
+    def _with_speakers(hits: list[Hit], picked: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """For a who/which question, a sentence whose speaker is only a pronoun ("Lithuania, he insisted, ...")
+        is quoted from the sentence before it, which names them ("According to Defence Minister Arvydas
+        Anušauskas, ..."), from whichever retrieved passage of the article holds both."""
+        out = []
+        for hi, start, end in picked:
+            if _PRONOUN_SPEAKER.search(_slice(hits[hi], start, end)):
+                for i in [hi] + [i for i in range(len(hits)) if i != hi]:
+                    chunk = hits[i].chunk
+                    if chunk.article_id != hits[hi].chunk.article_id or not chunk.start <= start < end <= chunk.end:
+                        continue
+                    before = [s for s, e in sentence_spans(chunk.text) if chunk.start + e <= start]
+                    if before:
+                        hi, start = i, chunk.start + before[-1]
+                        break
+            out.append((hi, start, end))
+        return out
+
     def _sentence_vectors(self, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
         """The passage's sentence vectors, as search read them from the index; computed here only for an
         index without them."""
@@ -183,7 +204,7 @@ class Composer:
             if hi not in order:
                 order.append(hi)
         for hi in range(min(len(hits), self.config.max_citations)):
-            if hi not in order and hits[hi].score >= hits[0].score * 0.9:
+            if hi not in order and hits[hi].score >= hits[0].score * 0.9 and len(order) < self.config.max_citations:
                 order.append(hi)
         number = {hi: n for n, hi in enumerate(order, 1)}
         parts, spans = [], []
@@ -201,6 +222,11 @@ class Composer:
                 score=h.score, date_inferred=bool(meta and meta.published_inferred),
                 outlet=meta.outlet if meta else None, url=meta.url if meta else None))
         return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
+
+
+# A speaker named only by a pronoun: "..., he said.", "Lithuania, she insisted, ...", "He added, ...".
+_PRONOUN_SPEAKER = re.compile(r"\b(he|she)\s+(said|says|added|adds|insisted|insists|told|tells|stated|argued|noted|"
+                              r"stressed|warned|emphasi[sz]ed|explained|remarked|claimed|acknowledged)\b", re.IGNORECASE)
 
 
 def _slice(hit: Hit, start: int, end: int) -> str:

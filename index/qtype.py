@@ -40,7 +40,7 @@ def answer_type(question: str) -> str | None:
         return "count"
     if re.match(r"how much\b", q):
         return "quantity"
-    if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) (organi[sz]ations?|groups?|countr(y|ies)|"
+    if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) ([\w'-]+ ){0,2}(organi[sz]ations?|groups?|countr(y|ies)|"
                                                        r"news ?outlets?|outlets?|agenc(y|ies)|ministers?|officials?|"
                                                        r"person|people|companies|company|newspapers?)\b", q):
         return "name"

@@ -101,6 +101,20 @@ def test_an_in_what_year_question_needs_a_year(service: Service):
     assert "2011" in service.ask_sync("In which year did Lithuania join the Convention on Cluster Munitions?").answer
 
 
+@pytest.mark.parametrize("question,name", [
+    # the best sentence is '"This completely unbalances ...," he said.'; the one before names him
+    ("Which Defence Minister told the cabinet that the convention completely unbalances the Eastern flank?",
+     "Laurynas Kasčiūnas"),
+    ("Which Lithuanian Defence Minister said the country cannot even train specialists?", "Arvydas Anušauskas"),
+])
+def test_a_who_answer_quoting_he_said_starts_at_the_sentence_that_names_him(service: Service, question: str,
+                                                                           name: str):
+    answer = service.ask_sync(question)
+    assert name in answer.answer
+    first = answer.citations[0]
+    assert answer.answer.split(" [1]")[0] in " ".join(first.text.split())  # still one verbatim quote
+
+
 def test_diacritic_free_spelling_finds_the_name(service: Service):
     answer = service.ask_sync("What did Sakaliene tell Ziniu radijas?")
     assert not answer.abstained

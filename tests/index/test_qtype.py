@@ -43,6 +43,9 @@ def test_a_year_is_a_four_digit_year_or_a_year_said_in_words(sentence: str, has_
     ("Which year was the convention signed?", "year"),
     ("When did Lithuania join?", "time"),
     ("What date did the withdrawal take effect?", "time"),
+    ("Which Lithuanian Defence Minister said it?", "name"),
+    ("Which news outlet is cited?", "name"),
+    ("What does the convention prohibit?", None),
 ])
 def test_question_kinds(question: str, kind: str):
     assert answer_type(question) == kind
