@@ -172,6 +172,8 @@ def format_eval(r: EvalReport) -> str:
         "",
         f"in scope: {r.in_scope}  hit@1 {r.hit_at_1:.2f}  hit@3 {r.hit_at_3:.2f}  hit@5 {r.hit_at_5:.2f}  "
         f"MRR {r.mrr:.3f}  wrong abstentions {r.wrong_abstentions}",
+        f"answer text holds an answer string: {round(r.answer_holds_it * r.in_scope)} of {r.in_scope} "
+        f"({r.answer_holds_it:.2f})",
         f"out of scope: {r.out_of_scope}  abstained {r.abstained_out_of_scope} "
         f"({r.abstention_rate_out_of_scope:.0%})",
     ]

@@ -32,6 +32,7 @@ class EvalRow:
     in_scope: bool
     rank: int | None  # 1-based rank of the first passage holding an answer string
     abstained: bool
+    answered_with_it: bool = False  # the answer's own text (its quoted sentences) holds an answer string
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class EvalReport:
     abstention_rate_out_of_scope: float
     wrong_abstentions: int
     rows: tuple[EvalRow, ...]
+    # in-scope questions whose answer text, not just a cited passage, holds an answer string
+    answer_holds_it: float = 0.0
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -82,7 +85,8 @@ def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
 
 
 def score(questions: list[EvalQuestion], answers: list[Answer]) -> EvalReport:
-    """Hit@k over the ranked passages of in-scope questions; abstention over out-of-scope ones."""
+    """Hit@k over the ranked passages of in-scope questions, and how often the answer text itself holds an
+    answer string; abstention over out-of-scope ones."""
     rows = []
     for q, a in zip(questions, answers):
         rank = None
@@ -91,7 +95,8 @@ def score(questions: list[EvalQuestion], answers: list[Answer]) -> EvalReport:
                 if contains_answer(hit.chunk.text, q.answers):
                     rank = i
                     break
-        rows.append(EvalRow(q.id, q.question, q.in_scope, rank, a.abstained))
+        said = q.in_scope and not a.abstained and contains_answer(a.answer, q.answers)
+        rows.append(EvalRow(q.id, q.question, q.in_scope, rank, a.abstained, said))
     ins = [r for r in rows if r.in_scope]
     outs = [r for r in rows if not r.in_scope]
 
@@ -107,4 +112,5 @@ def score(questions: list[EvalQuestion], answers: list[Answer]) -> EvalReport:
         abstention_rate_out_of_scope=abstained_out / len(outs) if outs else 0.0,
         wrong_abstentions=sum(1 for r in ins if r.abstained),
         rows=tuple(rows),
+        answer_holds_it=sum(1 for r in ins if r.answered_with_it) / len(ins) if ins else 0.0,
     )

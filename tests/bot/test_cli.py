@@ -68,11 +68,16 @@ def test_eval_reports_the_measures(data_dir: Path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["in_scope"] == 16 and report["out_of_scope"] == 7
-    for key in ("hit_at_1", "hit_at_3", "hit_at_5", "mrr", "abstention_rate_out_of_scope", "wrong_abstentions"):
+    for key in ("hit_at_1", "hit_at_3", "hit_at_5", "mrr", "abstention_rate_out_of_scope", "wrong_abstentions",
+                "answer_holds_it"):
         assert key in report
+    # an answer can only hold the answer string if one of the passages it cites does
+    said = [row for row in report["rows"] if row["answered_with_it"]]
+    assert said and all(row["rank"] is not None for row in said)
+    assert report["answer_holds_it"] == len(said) / report["in_scope"]
     assert report["hit_at_3"] >= 0.8 and report["abstained_out_of_scope"] >= 6 and report["wrong_abstentions"] <= 1
     text = run(["eval", str(EVAL_FILE)], data_dir).stdout
-    assert "hit@3" in text and "out of scope: 7" in text
+    assert "hit@3" in text and "out of scope: 7" in text and "answer text holds an answer string" in text
 
 
 def test_reindex_reports_counts_and_reuses_embeddings(data_dir: Path):
