@@ -150,14 +150,18 @@ class Composer:
         weights = self.searcher.term_weights(question)
         total = sum(weights.values()) or 1.0
         scored = []
+        names = question_names(question)
         for hi, h in enumerate(hits):
             spans = sentence_spans(h.chunk.text)
+            # a byline answers "who wrote the X report?" only in a passage of a report that names X
+            bonus = _KIND_BONUS.get(kind, 0.3) if kind != "author" or names_present(
+                names, self._passage_terms(h)) else 0.3
             # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored;
             # their vectors were computed when the index was built.
             vectors = self._sentence_vectors(h, spans)
             for (s, e), (sentence_terms, kinds), vec in zip(spans, analysed_sentences(h.chunk.text), vectors):
                 prior = (sum(weights[t] for t in sentence_terms & weights.keys()) / total
-                         + (0.3 if kind in kinds else 0.0) - 0.05 * hi)
+                         + (bonus if kind in kinds else 0.0) - 0.05 * hi)
                 scored.append((float(vec @ qv) + prior, hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
         if not scored:
             return []
@@ -223,6 +227,10 @@ class Composer:
                 outlet=meta.outlet if meta else None, url=meta.url if meta else None))
         return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
 
+
+# How much an answer sentence gains by holding the kind of answer asked for. A byline answers "who wrote ...?"
+# outright, though it shares no words with the question.
+_KIND_BONUS = {"author": 1.0}
 
 # A speaker named only by a pronoun: "..., he said.", "Lithuania, she insisted, ...", "He added, ...".
 _PRONOUN_SPEAKER = re.compile(r"\b(he|she)\s+(said|says|added|adds|insisted|insists|told|tells|stated|argued|noted|"

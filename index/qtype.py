@@ -1,4 +1,4 @@
-"""What a question asks for (a time, a year, a duration, a quantity, a name) and whether a sentence holds it."""
+"""What a question asks for (a time, a year, a duration, a count, a name, an author) and whether a sentence holds it."""
 
 from __future__ import annotations
 
@@ -24,11 +24,13 @@ _DAY_OF_MONTH = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+(?:" + "|".jo
 # Sums of money: a count of things ("how many?") is not one.
 _MONEY = re.compile(r"[$€£]\s?\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion|bn|m)\b)?|\b\d[\d,.]*\s+"
                     r"(?:(?:thousand|million|billion|trillion)\s+)?(?:dollars|euros|pounds|usd|eur)\b", re.IGNORECASE)
+# A byline: "By Leila Nezirevic" on a line of its own, at the top of a report.
+_BYLINE = re.compile(r"\s*By\s+[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3}\s*$")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: time, year, duration, quantity, name, or None."""
+    """What kind of thing the question asks for: time, year, duration, count, quantity, author, name, or None."""
     q = fold(question).strip()
     if re.search(r"\b(what|which) year\b", q):
         return "year"
@@ -40,6 +42,9 @@ def answer_type(question: str) -> str | None:
         return "count"
     if re.match(r"how much\b", q):
         return "quantity"
+    if re.match(r"(who (wrote|writes|authored|penned|reported|was the author|is the author)|(which|what) (journalist|"
+                r"reporter|correspondent|author|writer))\b", q):
+        return "author"
     if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) ([\w'-]+ ){0,2}(organi[sz]ations?|groups?|countr(y|ies)|"
                                                        r"news ?outlets?|outlets?|agenc(y|ies)|ministers?|officials?|"
                                                        r"person|people|companies|company|newspapers?)\b", q):
@@ -63,6 +68,8 @@ def answer_kinds(sentence: str, folded_words: list[str] | None = None) -> frozen
             kinds.append("count")
     if _NAME.search(sentence):
         kinds.append("name")
+    if _BYLINE.match(sentence):
+        kinds.append("author")
     return frozenset(kinds)
 
 

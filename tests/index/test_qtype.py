@@ -46,6 +46,9 @@ def test_a_year_is_a_four_digit_year_or_a_year_said_in_words(sentence: str, has_
     ("Which Lithuanian Defence Minister said it?", "name"),
     ("Which news outlet is cited?", "name"),
     ("What does the convention prohibit?", None),
+    ("Who wrote the Anadolu Agency report?", "author"),
+    ("Which reporter covered the vote?", "author"),
+    ("Who was the defence minister?", "name"),
 ])
 def test_question_kinds(question: str, kind: str):
     assert answer_type(question) == kind
@@ -60,3 +63,14 @@ def test_question_kinds(question: str, kind: str):
 ])
 def test_what_a_how_many_question_counts(question: str, words: list[str]):
     assert counted_words(question) == words
+
+
+@pytest.mark.parametrize("sentence,byline", [
+    ("By Leila Nezirevic", True),
+    ("  By Jane O'Neill", True),
+    ("By Thursday, Lithuania had left.", False),
+    ("By 2025 the stock will be gone.", False),
+    ("The report was written by Leila Nezirevic.", False),
+])
+def test_a_byline_is_a_line_naming_the_author(sentence: str, byline: bool):
+    assert ("author" in answer_kinds(sentence)) is byline
