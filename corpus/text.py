@@ -10,7 +10,7 @@ import snowballstemmer
 
 # Bump when sentence splitting, term normalisation or where passages start changes: indexes built
 # before are then rebuilt.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -165,7 +165,8 @@ def words(text: str) -> list[str]:
 
 
 def terms(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Index terms: folded, possessives dropped, British spellings made American, stemmed; no stop words."""
+    """Index terms: folded, possessives dropped, British spellings made American, stemmed; no stop words.
+    A negated participle or adjective ("unexploded", "unacceptable") also gives the term of its base."""
     return word_terms(words(text), keep_stopwords)
 
 
@@ -178,5 +179,8 @@ def word_terms(folded_words: list[str], keep_stopwords: bool = False) -> list[st
         w = w.replace("'", "")
         if w and (keep_stopwords or w not in _STOPWORDS):
             out.append(_normalise_word(w))
+            if w.startswith("un") and len(w) >= 8 and w.endswith(("ed", "able", "ible")):
+                # "unexploded" is "not exploded": "bomblets that do not explode" finds "unexploded ordnance"
+                out.append(_normalise_word(w[2:]))
     return out
 

@@ -30,3 +30,11 @@ def test_terms_match_across_diacritics_spelling_and_inflection():
     assert terms("voted") == terms("vote")
     assert terms("Lithuania's") == terms("Lithuania")
     assert terms("the and of") == []
+
+
+def test_a_negated_participle_also_gives_its_base_term():
+    assert terms("unexploded") == ["unexplod", "explod"] and terms("explode") == ["explod"]
+    assert terms("unacceptable") == ["unaccept"] + terms("acceptable")
+    # not every word starting with "un" is a negation
+    for word in ("united", "understood", "unicameral", "universal", "unanimous"):
+        assert len(terms(word)) == 1
