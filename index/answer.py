@@ -150,12 +150,12 @@ class Composer:
         weights = self.searcher.term_weights(question)
         total = sum(weights.values()) or 1.0
         scored = []
-        names = question_names(question)
+        names = question_names(question) if kind == "author" else {}
         for hi, h in enumerate(hits):
             spans = sentence_spans(h.chunk.text)
-            # a byline answers "who wrote the X report?" only in a passage of a report that names X
-            bonus = _KIND_BONUS.get(kind, 0.3) if kind != "author" or names_present(
-                names, self._passage_terms(h)) else 0.3
+            bonus = _KIND_BONUS.get(kind, 0.3)
+            if kind == "author" and not names_present(names, self._passage_terms(h)):
+                bonus = 0.3  # a byline answers "who wrote the X report?" only in a report that names X
             # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored;
             # their vectors were computed when the index was built.
             vectors = self._sentence_vectors(h, spans)
@@ -233,8 +233,9 @@ class Composer:
 _KIND_BONUS = {"author": 1.0}
 
 # A speaker named only by a pronoun: "..., he said.", "Lithuania, she insisted, ...", "He added, ...".
-_PRONOUN_SPEAKER = re.compile(r"\b(he|she)\s+(said|says|added|adds|insisted|insists|told|tells|stated|argued|noted|"
-                              r"stressed|warned|emphasi[sz]ed|explained|remarked|claimed|acknowledged)\b", re.IGNORECASE)
+_PRONOUN_SPEAKER = re.compile(r"\b(he|she)\s+(said|says|added|adds|insisted|insists|told|tells|stated|argued|"
+                              r"noted|stressed|warned|emphasi[sz]ed|explained|remarked|claimed|acknowledged)\b",
+                              re.IGNORECASE)
 
 
 def _slice(hit: Hit, start: int, end: int) -> str:

@@ -45,9 +45,10 @@ def answer_type(question: str) -> str | None:
     if re.match(r"(who (wrote|writes|authored|penned|reported|was the author|is the author)|(which|what) (journalist|"
                 r"reporter|correspondent|author|writer))\b", q):
         return "author"
-    if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) ([\w'-]+ ){0,2}(organi[sz]ations?|groups?|countr(y|ies)|"
-                                                       r"news ?outlets?|outlets?|agenc(y|ies)|ministers?|officials?|"
-                                                       r"person|people|companies|company|newspapers?)\b", q):
+    # "which (Lithuanian defence) minister ...": up to two words may stand before the noun
+    if re.match(r"(who|whom|whose)\b", q) or re.match(r"(which|what) ([\w'-]+ ){0,2}(organi[sz]ations?|groups?|"
+                                                       r"countr(y|ies)|news ?outlets?|outlets?|agenc(y|ies)|ministers?|"
+                                                       r"officials?|person|people|companies|company|newspapers?)\b", q):
         return "name"
     return None
 
@@ -76,11 +77,11 @@ def answer_kinds(sentence: str, folded_words: list[str] | None = None) -> frozen
 def _counts_something(sentence: str) -> bool:
     """Whether the sentence states a count: a number other than a year, the day of a date or a sum of money
     ("112 state parties", "six months", but not "in 2011", "on 6 March", "$800 million" or "one of the ...")."""
-    dates = [m.span() for m in _DAY_OF_MONTH.finditer(sentence)] + [m.span() for m in _MONEY.finditer(sentence)]
+    not_counts = [m.span() for pattern in (_DAY_OF_MONTH, _MONEY) for m in pattern.finditer(sentence)]
     for m in _NUMBER.finditer(sentence):
         if _YEAR.fullmatch(m.group().rstrip(".,")):
             continue
-        if any(s <= m.start() and m.end() <= e for s, e in dates):
+        if any(s <= m.start() and m.end() <= e for s, e in not_counts):
             continue
         if m.group().lower() == "one" and sentence[m.end():m.end() + 4].lower() == " of ":
             continue  # "one of the most controversial topics"
