@@ -48,12 +48,13 @@ class BM25:
         weights = sparse.csc_matrix((data.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
         return cls(vocab, weights, idf)
 
-    def query_terms(self, query: str) -> list[int]:
-        return [self.vocab[t] for t in dict.fromkeys(terms(query)) if t in self.vocab]
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""
-        cols = self.query_terms(query)
+        return self.scores_for(terms(query))
+
+    def scores_for(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document for already normalised terms, each counted once."""
+        cols = [self.vocab[t] for t in dict.fromkeys(query_terms) if t in self.vocab]
         if not cols:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
