@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+DEV = ROOT / "benchmarks" / "questions" / "dev.jsonl"
 COLD_QUESTION = "When did Lithuania withdraw from the Convention on Cluster Munitions?"
 
 
@@ -47,7 +47,7 @@ def worker(backend: str, data_dir: Path, questions_file: Path, rounds: int) -> d
     t = time.perf_counter()
     report = service.reindex_sync()
     build = time.perf_counter() - t
-    questions = read_questions(questions_file)
+    questions = read_questions(questions_file).questions
     for q in questions:  # warm-up round, not timed
         service.ask_sync(q.question)
     lat = []
@@ -58,7 +58,7 @@ def worker(backend: str, data_dir: Path, questions_file: Path, rounds: int) -> d
             t = time.perf_counter()
             answers.append(service.ask_sync(q.question))
             lat.append((time.perf_counter() - t) * 1000)
-    ev = score(questions, answers)
+    ev = score(questions, [a.outcome() for a in answers])
     # Throughput: questions answered per second with 1, 2 and 4 asking at once (the bot's max_concurrent is 4).
     from concurrent.futures import ThreadPoolExecutor
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+DEV = ROOT / "benchmarks" / "questions" / "dev.jsonl"
 
 import numpy as np  # noqa: E402
 
@@ -391,7 +391,7 @@ def assemble_and_write(store, texts, vectors, sentences, bm25, counts, enc, lex_
 
 def serve_worker(work: Path, cache: Path) -> dict:
     """Load the index from disk as the bot does and answer the questions; latency and memory."""
-    from index.answer import AnswerConfig, Composer
+    from index.answer import AnswerModel, Composer
     from index.evaluate import read_questions, score
     from index.search import Searcher
     from index.store import IndexStore
@@ -403,7 +403,7 @@ def serve_worker(work: Path, cache: Path) -> dict:
     index = IndexStore(work / "index").load(verify=True)
     load_s = time.perf_counter() - t
     searcher = Searcher(index, enc)
-    composer = Composer(searcher, AnswerConfig())
+    composer = Composer(searcher, AnswerModel.load(ROOT / "models" / "answer-model.json"))
     from index.search import top_positive
     qs = json.loads((work / "questions.json").read_text())
     for q in qs[:20]:
@@ -416,15 +416,15 @@ def serve_worker(work: Path, cache: Path) -> dict:
         total.append((time.perf_counter() - t0) * 1000)
     for q in qs:
         t0 = time.perf_counter()
-        v = searcher.embed(q)
+        query = searcher.parse(q)
         t1 = time.perf_counter()
-        searcher.search(q, k=8, query_vector=v)
+        searcher.passages(query)
         t2 = time.perf_counter()
-        index.ann.search(v[None, :], 40)
+        index.ann.search(query.vector[None, :], 40)
         t3 = time.perf_counter()
-        top_positive(index.bm25.scores(q), 40)
+        top_positive(index.bm25.scores_for(list(query.weights)), 40)
         t4 = time.perf_counter()
-        index.bm25.scores(q)
+        index.bm25.scores_for(list(query.weights))
         t5 = time.perf_counter()
         embed.append((t1 - t0) * 1000)
         search.append((t2 - t1) * 1000)
@@ -444,8 +444,8 @@ def serve_worker(work: Path, cache: Path) -> dict:
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(14)
     profile = [line for line in buf.getvalue().splitlines() if line.strip()][-15:]
-    dev = read_questions(DEV) if DEV.exists() else []
-    hit3 = score(dev, answers[:len(dev)]).hit_at_3 if dev else None
+    dev = read_questions(DEV).questions if DEV.exists() else []
+    hit3 = score(dev, [a.outcome() for a in answers[:len(dev)]]).hit_at_3 if dev else None
     return {"load_s": load_s, "answer_ms": total, "embed_ms": embed, "search_ms": search, "ann_ms": ann,
             "bm25_top_ms": bm25_top, "bm25_scores_ms": bm25_all, "compose_ms": compose,
             "abstained": sum(a.abstained for a in answers), "questions": len(qs), "dev_hit_at_3": hit3,

@@ -16,7 +16,9 @@ from corpus.models import CorpusError
 from index.answer import Answer
 from index.build import BuildReport
 from index.encoder import EncoderError, Progress
-from index.evaluate import EvalReport, read_questions, score
+from index.evaluate import EvalReport, QuestionFileError, read_questions, score
+from index.ranker import ModelFileError
+from index.reader import ReaderError
 from index.store import StoreError
 
 log = logging.getLogger("bot")
@@ -25,7 +27,8 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1
 
 # Errors whose messages are written for users: printed as they are, without a traceback.
-USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, EncoderError, StoreError, DataDirError)
+USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, EncoderError, StoreError, DataDirError,
+               ModelFileError, ReaderError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,10 +117,26 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    questions = read_questions(Path(args.file))
+    qfile = read_questions(Path(args.file))
     service = _ready_service(settings)
-    answers = [service.ask_sync(q.question) for q in questions]
-    report = score(questions, answers)
+    problems = list(qfile.problems)
+    kept, outcomes, baselines = [], [], []
+    with _progress_bar("Answering the questions") as progress:
+        for i, q in enumerate(qfile.questions, 1):
+            try:
+                outcome, baseline = service.evaluate_sync(q.question)
+            except QuestionError as exc:
+                problems.append(f"question {q.id}: {exc}")
+            else:
+                kept.append(q)
+                outcomes.append(outcome)
+                baselines.append(baseline)
+            progress(i, len(qfile.questions))
+    for p in problems:
+        print(f"skipped {p}", file=sys.stderr)
+    if not kept:
+        raise QuestionFileError(f"{args.file}: no question could be asked")
+    report = score(kept, outcomes, baselines, problems)
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else format_eval(report))
     return 0
 
@@ -163,21 +182,42 @@ def format_build(r: BuildReport) -> str:
     return "\n".join(lines)
 
 
-def format_eval(r: EvalReport) -> str:
+def format_eval(r: EvalReport, rows: bool = True) -> str:
     lines = []
-    for row in r.rows:
-        mark = (f"rank {row.rank}" if row.rank else "miss") if row.in_scope else "out of scope"
-        lines.append(f"{row.id:>6}  {mark:<13} {'abstained' if row.abstained else 'answered':<10} {row.question}")
+    if rows:
+        for row in r.rows:
+            mark = (f"rank {row.rank}" if row.rank else "miss") if row.in_scope else "not answerable"
+            lines.append(f"{row.id[:8]:>8}  {mark:<14} {'declined' if row.abstained else 'answered':<8} "
+                         f"p={row.confidence:.2f}  {' '.join(row.question.split())[:100]}")
+        lines.append("")
+    kind = "strict: a quote covers a gold span" if r.strict else "loose: a quote holds an answer string"
+    b = r.baseline
     lines += [
-        "",
-        f"in scope: {r.in_scope}  hit@1 {r.hit_at_1:.2f}  hit@3 {r.hit_at_3:.2f}  hit@5 {r.hit_at_5:.2f}  "
-        f"MRR {r.mrr:.3f}  wrong abstentions {r.wrong_abstentions}",
-        f"answer text holds an answer string: {round(r.answer_holds_it * r.in_scope)} of {r.in_scope} "
-        f"({r.answer_holds_it:.2f})",
-        f"out of scope: {r.out_of_scope}  abstained {r.abstained_out_of_scope} "
-        f"({r.abstention_rate_out_of_scope:.0%})",
+        f"{r.in_scope} answerable, {r.out_of_scope} not answerable; hits are {kind}",
+        f"{'':<34}{'hit@1':>7}{'hit@3':>7}{'hit@5':>7}{'MRR':>7}{'holds it':>10}{'wrong declines':>16}"
+        f"{'unanswerable declined':>23}",
+        f"{'citebot':<34}{r.hit_at_1:>7.2f}{r.hit_at_3:>7.2f}{r.hit_at_5:>7.2f}{r.mrr:>7.3f}{r.answer_holds_it:>10.2f}"
+        f"{_pct(r.wrong_decline_rate, r.in_scope):>16}{_pct(r.abstention_rate_out_of_scope, r.out_of_scope):>23}",
     ]
+    if b:
+        lines.append(
+            f"{'baseline: RRF passages, cosine':<34}{b['hit_at_1']:>7.2f}{b['hit_at_3']:>7.2f}{b['hit_at_5']:>7.2f}"
+            f"{b['mrr']:>7.3f}{'-':>10}{_pct(b['cosine_wrong_declines'], r.in_scope):>16}"
+            f"{_pct(b['cosine_unanswerable_declined'], r.out_of_scope):>23}")
+    lines.append(f"answered with the first quote holding it: {r.first_and_answered:.2f}")
+    if r.curve:
+        lines.append("decline curve, unanswerable declined at a rate of wrong declines: " + ", ".join(
+            f"{p.wrong_declines:.0%} -> {p.unanswerable_declined:.0%}" for p in r.curve))
+        if b.get("cosine_curve"):
+            lines.append("  the same for the cosine threshold: " + ", ".join(
+                f"{p['wrong_declines']:.0%} -> {p['unanswerable_declined']:.0%}" for p in b["cosine_curve"]))
+    if r.problems:
+        lines.append(f"{len(r.problems)} record(s) skipped (listed on stderr)")
     return "\n".join(lines)
+
+
+def _pct(rate: float, n: int) -> str:
+    return f"{rate:.1%}" if n else "-"
 
 
 class _progress_bar:

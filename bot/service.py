@@ -14,18 +14,19 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.settings import Settings
 from corpus.load import load_articles
 from corpus.models import CorpusError, LoadReport
-from index.answer import Answer, AnswerConfig, Composer
+from index.answer import Answer, AnswerConfig, AnswerModel, Composer
 from index.build import BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
 from index.encoder import Encoder, HashingEncoder, Progress, make_encoder
+from index.evaluate import Baseline, Outcome, Quote
+from index.reader import OnnxReader, Reader
 from index.search import Searcher
 from index.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore, LoadedIndex
-from index.qtype import answer_type
-from index.timeline import build_timeline, date_for, select_events
+from index.timeline import build_timeline, select_events
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Service:
     """Answers questions from the corpus; one per process."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None,
-                 extras: Mapping[str, ExtraBuilder] | None = None) -> None:
+                 extras: Mapping[str, ExtraBuilder] | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
         if encoder is None and settings.model.backend == "hashing":  # tests: no model to load
             encoder = HashingEncoder()
@@ -82,7 +83,10 @@ class Service:
         self.extras = dict({"timeline": build_timeline} if extras is None else extras)
         self.build_config = BuildConfig(settings.chunking.target_words, settings.chunking.overlap_sentences,
                                         settings.index.type, settings.index.hnsw_threshold)
-        self.answer_config = AnswerConfig(settings.answer.max_citations, settings.answer.min_support)
+        self.answer_model = AnswerModel.load(settings.resolve(settings.answer.model))
+        self.reader = reader or OnnxReader(self.answer_model.reader_file, self.answer_model.tokenizer_file,
+                                           settings.model.threads or None)
+        self.answer_config = AnswerConfig(settings.answer.max_citations, settings.answer.decline_below)
         self._composer: Composer | None = None
         self._swap_lock = threading.Lock()
         self._reindexing = threading.Lock()
@@ -155,22 +159,34 @@ class Service:
 
     def _install(self, index: LoadedIndex) -> None:
         with self._swap_lock:
-            self._composer = Composer(Searcher(index, self.encoder), self.answer_config)
+            self._composer = Composer(Searcher(index, self.encoder), self.answer_model, self.reader,
+                                      self.answer_config)
 
     # -- questions -------------------------------------------------------------------------------------
 
-    def ask_sync(self, question: str) -> Answer:
-        text = clean_question(question, self.settings.answer.max_question_chars)
+    def _ready(self) -> Composer:
         composer = self._composer
         if composer is None:
             self.ensure_index(check_corpus=False)
             composer = self._composer
-        answer = composer.answer(text)
-        if not answer.abstained and answer_type(text) in ("time", "year"):
-            when = date_for(composer.searcher.index.extras.get("timeline"), answer.sentences, text)
-            answer = replace(answer, when=when)
+        return composer
+
+    def ask_sync(self, question: str) -> Answer:
+        text = clean_question(question, self.settings.answer.max_question_chars)
+        answer = self._ready().answer(text)
         self.questions_answered += 1
         return answer
+
+    def evaluate_sync(self, question: str) -> tuple[Outcome, Baseline]:
+        """What the engine does with an evaluation question, and what the plain baseline does."""
+        composer = self._ready()
+        answer = composer.answer(clean_question(question, self.settings.answer.max_question_chars))
+        outcome = answer.outcome()
+        searcher = composer.searcher
+        query = searcher.parse(answer.question)
+        hits = searcher.passages(query, 5)
+        top_cosine = searcher.top_cosine(query)
+        return outcome, Baseline(tuple(Quote(h.article_id, h.start, h.end, h.text) for h in hits), top_cosine)
 
     def timeline_sync(self, date_from: str | None = None, date_to: str | None = None,
                       query: str | None = None) -> list[dict]:

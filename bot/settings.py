@@ -77,7 +77,9 @@ class IndexSettings(_Section):
 class AnswerSettings(_Section):
     max_question_chars: int = Field(1000, ge=10)
     max_citations: int = Field(3, ge=1, le=10)
-    min_support: float = Field(0.4, ge=0, le=2)
+    # the fitted ranker and answerability models (training/fit.py); relative paths are relative to `root`
+    model: Path = PROJECT_ROOT / "models" / "answer-model.json"
+    decline_below: float | None = Field(None, ge=0, le=1)  # None: the threshold fitted with the model
 
 
 class DiscordSettings(_Section):

@@ -20,7 +20,7 @@ def chunk_article(article: Article, target_words: int = 60, overlap_sentences: i
     if overlap_sentences < 0:
         raise ValueError("overlap_sentences must not be negative")
     text = article.text
-    units = [piece for s, e in sentence_spans(text, article.quote_start) for piece in _split_long(text, s, e, target_words)]
+    units = [piece for s, e in sentence_spans(text, article.body_start) for piece in _split_long(text, s, e, target_words)]
     sizes = [len(_WORD_RUN.findall(text[s:e])) for s, e in units]
     chunks: list[Chunk] = []
     i = fresh = 0  # sentences before `fresh` are already in the previous chunk

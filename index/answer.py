@@ -1,21 +1,43 @@
-"""Extractive answers: the sentences that best answer the question, each cited to a verbatim passage.
+"""Extractive answers: the sentences that answer the question, each quoted and cited, or a decline.
 
-When the retrieved passages do not cover the question (its distinctive terms and names are not in
-them, and they are not close in meaning) the answer abstains instead of citing something unrelated.
+The question is parsed once (`index.query`). Search gathers candidate passages; every sentence in them is
+a candidate (`index.evidence`). Three fitted models, stored in `models/answer-model.json` and fitted by
+`training/fit.py` on questions people wrote about text nobody here wrote, then decide:
+
+1. a first-stage logistic regression orders all candidates on their evidence features;
+2. the reader, a cross-encoder (`index.reader`), reads the question with each of the best few and the
+   final logistic regression combines its score with the first stage's;
+3. an answerability model turns features of the best candidates into the probability that the articles
+   answer the question at all; below the threshold chosen on held-out questions, the answer declines.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from corpus.text import sentence_spans, terms
-from index.qtype import answer_kinds, answer_type, counted_words
-from index.search import Hit, Searcher, analysed_sentences
+from index.evaluate import Outcome
+from index.evidence import FEATURES, Candidate, Quote, candidates
+from index.query import Query
+from index.ranker import LinearModel, ModelFileError, read_json
+from index.reader import OnnxReader, Reader
+from index.search import Searcher
+from index.timeline import date_for
 
 ABSTAIN_TEXT = "The articles I have do not cover that question."
+
+# The final model's inputs for a sentence the reader read.
+READ_FEATURES = ("reader", "reader_gap", "reader_rank", "stage1", "stage1_gap")
+# The answerability model's inputs: about the question and its best candidates.
+QUESTION_FEATURES = (
+    "final_top", "final_margin", "reader_top", "reader_margin", "stage1_top", "s_dense_top", "p_dense_top",
+    "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "unknown", "kind_missing", "agree",
+)
+_F = {name: i for i, name in enumerate(FEATURES)}
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -42,207 +64,177 @@ class Answer:
     answer: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
-    reason: str | None = None  # why it abstained, for logs and --verbose
-    hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    reason: str | None = None  # why it declined, for logs and --verbose
+    confidence: float = 0.0  # probability that the articles answer the question
+    ranked: tuple[Quote, ...] = field(default=(), compare=False, repr=False)  # best first, cited ones first
     sentences: tuple[tuple[int, str, int, int], ...] = ()  # (n, source, start, end) of each answer sentence
-    when: str | None = None  # for a 'when' question: the date the timeline resolves the answer to ("Jul 2024")
+    when: str | None = None  # for a 'when' question: the date of the event the answer sentence reports
 
     def as_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "abstained": self.abstained,
                 "citations": [c.as_json() for c in self.citations]}
 
+    def outcome(self) -> Outcome:
+        """What evaluation scores."""
+        return Outcome(self.ranked, self.answer, self.abstained, self.confidence)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The fitted models and the choices made with them, from `models/answer-model.json`."""
+
+    stage1: LinearModel
+    final: LinearModel
+    answerable: LinearModel
+    threshold: float  # decline when the answerability probability is below this
+    read: int  # how many of the first stage's best sentences the reader reads
+    second: float  # a second answer sentence is quoted when its probability reaches this share of the first's
+    reader_file: Path
+    tokenizer_file: Path
+
+    @classmethod
+    def load(cls, path: Path) -> AnswerModel:
+        data = read_json(path)
+        try:
+            return cls(
+                LinearModel.from_json(data["stage1"], FEATURES), LinearModel.from_json(data["final"], READ_FEATURES),
+                LinearModel.from_json(data["answerable"], QUESTION_FEATURES), float(data["threshold"]),
+                int(data["read"]), float(data["second"]), path.parent / data["reader"], path.parent / data["tokenizer"])
+        except ModelFileError as exc:
+            raise ModelFileError(f"{path}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: not an answer model ({exc!r})") from None
+
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    max_citations: int = 3
-    min_support: float = 0.4  # a passage's share of the question's terms plus its cosine to the question
-    search_k: int = 8
+    max_citations: int = 3  # sentences quoted in an answer, at most
+    threshold: float | None = None  # overrides the model's decline threshold (0 never declines)
+    ranked: int = 5  # ranked quotes kept for evaluation
 
 
-def question_names(question: str) -> dict[str, str]:
-    """Term -> word, for the capitalised words inside the question (names of people, places, treaties)."""
-    out: dict[str, str] = {}
-    for m in re.finditer(r"\b[A-Z][\w’'.-]*", question):
-        if m.start() == 0 or question[: m.start()].rstrip().endswith(("?", ".", "!", ":")):
-            continue
-        for t in terms(m.group()):
-            out[t] = m.group()
-    return out
+@dataclass(frozen=True)
+class Scored:
+    """A candidate with its scores: `final` orders candidates, `probability` is its chance to answer."""
 
-
-# Kinds of answer a sentence must state to answer the question: a "how many" sentence without a count (a year
-# or a sum of money is not one), an "in what year" sentence without a year.
-_STATED_KINDS = ("time", "year", "duration", "quantity", "count")
-_DEMONYM_ENDINGS = ("n", "an", "ian")  # Lithuania -> Lithuanian, Ukraine -> Ukrainian (stems: ukrain -> ukrainian)
-
-
-def names_present(names: dict[str, str], found: set[str]) -> bool:
-    """Whether every name term is among `found`, a place also counting as found through its adjective."""
-    for name in names:
-        if name not in found and not any(
-                (w.startswith(name) and w[len(name):] in _DEMONYM_ENDINGS)
-                or (name.startswith(w) and name[len(w):] in _DEMONYM_ENDINGS) for w in found):
-            return False
-    return True
+    cand: Candidate
+    stage1: float
+    final: float
+    probability: float
+    reader: float | None = None
 
 
 class Composer:
-    """Turns a question into an Answer using a Searcher."""
+    """Turns a question into an Answer using a Searcher, the fitted models and the reader."""
 
-    def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
+    def __init__(self, searcher: Searcher, model: AnswerModel, reader: Reader | None = None,
+                 config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
+        self.model = model
+        self.reader = reader or OnnxReader(model.reader_file, model.tokenizer_file)
         self.config = config or AnswerConfig()
 
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self.config.threshold is None else self.config.threshold
+
     def answer(self, question: str) -> Answer:
-        cfg = self.config
-        qv = self.searcher.embed(question)
-        hits = self.searcher.search(question, k=cfg.search_k, query_vector=qv)
-        supported, reason = self.supported(question, hits)
-        if not supported:
-            return Answer(question, ABSTAIN_TEXT, True, (), reason, tuple(hits))
-        picked = self._pick_sentences(question, qv, hits[: cfg.max_citations])
-        kind = answer_type(question)
-        if kind == "name":
-            picked = self._with_speakers(hits, picked)
-        if kind in _STATED_KINDS and picked and not any(
-                kind in answer_kinds(_slice(hits[hi], s, e)) for hi, s, e in picked):
-            # 'How many ...?' answered by a sentence without a number: the articles do not say
-            return Answer(question, ABSTAIN_TEXT, True, (), f"no answer sentence states a {kind}", tuple(hits))
-        return self._compose(question, hits, picked)
-
-    def supported(self, question: str, hits: list[Hit]) -> tuple[bool, str | None]:
-        """Whether some top passage covers the question; else the reason to abstain.
-
-        A passage supports the question when it (or its article's title, outlet, author) names every
-        name the question names, and its share of the question's terms plus its closeness in meaning
-        reaches `min_support`.
-        """
-        if not hits:
-            return False, "the index is empty"
-        counted = counted_words(question)
-        vocabulary = self.searcher.index.bm25.vocab
-        if counted and not any(t in vocabulary for t in terms(" ".join(counted))):
-            # "How many tanks ...?" when no article mentions tanks: whatever number a passage gives, it counts
-            # something else
-            return False, f"the articles never mention {' '.join(counted)}"
-        names = question_names(question)
-        top = hits[: self.config.max_citations]
-        with_names = [h for h in top if names_present(names, self._passage_terms(h))]
-        if not with_names:
-            return False, f"no passage mentions {' and '.join(sorted(set(names.values())))}"
-        best = max(with_names, key=lambda h: h.chunk_coverage + h.dense)
-        support = best.chunk_coverage + best.dense
-        if support < self.config.min_support:
-            return False, f"weak evidence (support {support:.2f} < {self.config.min_support})"
-        return True, None
-
-    def _passage_terms(self, hit: Hit) -> set[str]:
-        found = set().union(*(t for t, _ in analysed_sentences(hit.chunk.text)))
-        record = self.searcher.index.articles.get(hit.chunk.article_id)
-        if record:
-            meta = record.meta
-            found.update(terms(" ".join(x for x in (meta.title, meta.outlet, meta.author) if x)))
-        return found
-
-    def _pick_sentences(self, question: str, qv: np.ndarray, hits: list[Hit]) -> list[tuple[int, int, int]]:
-        """(hit index, start, end) of the sentences to answer with, best first, offsets into the article."""
-        kind = answer_type(question)
-        weights = self.searcher.term_weights(question)
-        total = sum(weights.values()) or 1.0
-        scored = []
-        names = question_names(question) if kind == "author" else {}
-        for hi, h in enumerate(hits):
-            spans = sentence_spans(h.chunk.text)
-            bonus = _KIND_BONUS.get(kind, 0.3)
-            if kind == "author" and not names_present(names, self._passage_terms(h)):
-                bonus = 0.3  # a byline answers "who wrote the X report?" only in a report that names X
-            # The sentences' terms and answer kinds were worked out (and cached) when the passage was scored;
-            # their vectors were computed when the index was built.
-            vectors = self._sentence_vectors(h, spans)
-            for (s, e), (sentence_terms, kinds), vec in zip(spans, analysed_sentences(h.chunk.text), vectors):
-                prior = (sum(weights[t] for t in sentence_terms & weights.keys()) / total
-                         + (bonus if kind in kinds else 0.0) - 0.05 * hi)
-                scored.append((float(vec @ qv) + prior, hi, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e]))
+        query = self.searcher.parse(question)
+        scored = self.rank(query)
         if not scored:
+            return Answer(question, ABSTAIN_TEXT, True, (), "no passage shares a word or meaning with the question")
+        confidence = float(self.model.answerable.probability(question_features(query, scored)[None, :])[0])
+        ranked = tuple(Quote(s.cand.article_id, s.cand.start, s.cand.end, s.cand.text)
+                       for s in scored[: self.config.ranked])
+        if confidence < self.threshold:
+            return Answer(question, ABSTAIN_TEXT, True, (), f"answerability {confidence:.2f} < {self.threshold:.2f}",
+                          confidence, ranked)
+        return self._compose(query, scored, confidence)
+
+    def rank(self, query: Query) -> list[Scored]:
+        """Every candidate sentence, best first; the best `read` were read by the reader."""
+        hits = self.searcher.passages(query)
+        cands = candidates(query, hits, self.searcher.sentence_vectors)
+        if not cands:
             return []
-        scored.sort(key=lambda x: -x[0])
+        s1 = self.model.stage1.score(np.stack([c.features for c in cands]))
+        top = np.argsort(-s1, kind="stable")[: self.model.read]
+        logits = self.reader.score(query.text, [cands[i].text for i in top])
+        return combine(cands, s1, logits, self.model.final)
+
+    def _compose(self, query: Query, scored: list[Scored], confidence: float) -> Answer:
         best = scored[0]
-        picked = [(best[1], best[2], best[3])]
-        for score, hi, s, e, text in scored[1:]:
-            if score < best[0] * 0.85 or len(picked) >= 2:
+        picked = [best]
+        for s in scored[1: self.config.max_citations]:
+            if s.reader is None or s.probability < self.model.second * best.probability:
                 break
-            if hi != best[1] and not _same_gist(text, best[4]):
-                picked.append((hi, s, e))
-        return picked
-
-    @staticmethod
-    def _with_speakers(hits: list[Hit], picked: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-        """For a who/which question, a sentence whose speaker is only a pronoun ("Lithuania, he insisted, ...")
-        is quoted from the sentence before it, which names them ("According to Defence Minister Arvydas
-        Anušauskas, ..."), from whichever retrieved passage of the article holds both."""
-        out = []
-        for hi, start, end in picked:
-            if _PRONOUN_SPEAKER.search(_slice(hits[hi], start, end)):
-                for i in [hi] + [i for i in range(len(hits)) if i != hi]:
-                    chunk = hits[i].chunk
-                    if chunk.article_id != hits[hi].chunk.article_id or not chunk.start <= start < end <= chunk.end:
-                        continue
-                    before = [s for s, e in sentence_spans(chunk.text) if chunk.start + e <= start]
-                    if before:
-                        hi, start = i, chunk.start + before[-1]
-                        break
-            out.append((hi, start, end))
-        return out
-
-    def _sentence_vectors(self, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
-        """The passage's sentence vectors, as search read them from the index; computed here only for an
-        index without them."""
-        if hit.sentence_vectors is not None and len(hit.sentence_vectors) == len(spans):
-            return hit.sentence_vectors
-        return self.searcher.encoder.encode([hit.chunk.text[s:e] for s, e in spans])
-
-    def _compose(self, question: str, hits: list[Hit], picked: list[tuple[int, int, int]]) -> Answer:
+            if not any(_overlaps(s.cand, p.cand) for p in picked):
+                picked.append(s)
         index = self.searcher.index
-        order: list[int] = []
-        for hi, _, _ in picked:
-            if hi not in order:
-                order.append(hi)
-        for hi in range(min(len(hits), self.config.max_citations)):
-            if hi not in order and hits[hi].score >= hits[0].score * 0.9 and len(order) < self.config.max_citations:
-                order.append(hi)
-        number = {hi: n for n, hi in enumerate(order, 1)}
-        parts, spans = [], []
-        for hi, s, e in picked:
-            spans.append((number[hi], hits[hi].chunk.article_id, s, e))
-            parts.append(f"{' '.join(_slice(hits[hi], s, e).split())} [{number[hi]}]")
-        citations = []
-        for hi in order:
-            h = hits[hi]
-            rec = index.articles.get(h.chunk.article_id)
+        citations, parts, spans = [], [], []
+        for n, s in enumerate(picked, 1):
+            c = s.cand
+            rec = index.articles.get(c.article_id)
             meta = rec.meta if rec else None
             citations.append(Citation(
-                n=number[hi], source=h.chunk.article_id, title=meta.title if meta else None,
-                date=meta.published if meta else None, text=h.chunk.text, start=h.chunk.start, end=h.chunk.end,
-                score=h.score, date_inferred=bool(meta and meta.published_inferred),
+                n=n, source=c.article_id, title=meta.title if meta else None,
+                date=meta.published if meta else None, text=c.text, start=c.start, end=c.end,
+                score=s.probability, date_inferred=bool(meta and meta.published_inferred),
                 outlet=meta.outlet if meta else None, url=meta.url if meta else None))
-        return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
+            parts.append(f"{' '.join(c.text.split())} [{n}]")
+            spans.append((n, c.article_id, c.start, c.end))
+        cited = {(c.article_id, c.start) for c in (p.cand for p in picked)}
+        ranked = [Quote(p.cand.article_id, p.cand.start, p.cand.end, p.cand.text) for p in picked]
+        ranked += [Quote(s.cand.article_id, s.cand.start, s.cand.end, s.cand.text) for s in scored
+                   if (s.cand.article_id, s.cand.start) not in cited][: max(0, self.config.ranked - len(ranked))]
+        when = None
+        if query.kind in ("time", "year"):  # the date the answer sentence states, as the timeline resolved it
+            when = date_for(index.extras.get("timeline"), best.cand.article_id, best.cand.start, best.cand.end,
+                            query.weights)
+        return Answer(query.text, " ".join(parts), False, tuple(citations), None, confidence, tuple(ranked),
+                      tuple(spans), when)
 
 
-# How much an answer sentence gains by holding the kind of answer asked for. A byline answers "who wrote ...?"
-# outright, though it shares no words with the question.
-_KIND_BONUS = {"author": 1.0}
-
-# A speaker named only by a pronoun: "..., he said.", "Lithuania, she insisted, ...", "He added, ...".
-_PRONOUN_SPEAKER = re.compile(r"\b(he|she)\s+(said|says|added|adds|insisted|insists|told|tells|stated|argued|"
-                              r"noted|stressed|warned|emphasi[sz]ed|explained|remarked|claimed|acknowledged)\b",
-                              re.IGNORECASE)
-
-
-def _slice(hit: Hit, start: int, end: int) -> str:
-    """The article's text [start:end], from the hit's passage that holds it."""
-    return hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
+def combine(cands: Sequence[Candidate], stage1: np.ndarray, logits: np.ndarray, final: LinearModel) -> list[Scored]:
+    """Candidates best first: the first stage's best `len(logits)` (which the reader read, in first-stage
+    order) by the final model, then the others in first-stage order."""
+    order = np.argsort(-stage1, kind="stable")
+    top, rest = order[: len(logits)], order[len(logits):]
+    scores = final.score(read_features(logits, stage1[top]))
+    probs = 1.0 / (1.0 + np.exp(-scores))
+    read = [Scored(cands[i], float(stage1[i]), float(f), float(p), float(r))
+            for i, f, p, r in zip(top, scores, probs, logits)]
+    read.sort(key=lambda s: -s.final)
+    return read + [Scored(cands[i], float(stage1[i]), float("-inf"), 0.0) for i in rest]
 
 
-def _same_gist(a: str, b: str) -> bool:
-    ta, tb = set(terms(a)), set(terms(b))
-    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.6
+def read_features(logits: np.ndarray, stage1: np.ndarray) -> np.ndarray:
+    """READ_FEATURES for the sentences the reader read (rows in the same order as `logits`)."""
+    logits = np.asarray(logits, np.float32)
+    stage1 = np.asarray(stage1, np.float32)
+    if not len(logits):
+        return np.zeros((0, len(READ_FEATURES)), np.float32)
+    rank = np.empty(len(logits), np.float32)
+    rank[np.argsort(-logits, kind="stable")] = np.arange(len(logits), dtype=np.float32)
+    return np.stack([logits, logits - logits.max(), 1.0 / (1.0 + rank), stage1, stage1 - stage1.max()], axis=1)
+
+
+def question_features(query: Query, scored: Sequence[Scored]) -> np.ndarray:
+    """QUESTION_FEATURES: how strongly the best candidates answer, and what the question asks that they lack."""
+    read = [s for s in scored if s.reader is not None]
+    best = scored[0]
+    finals = sorted((s.final for s in read), reverse=True) + [-10.0, -10.0]
+    readers = sorted((s.reader for s in read), reverse=True) + [-10.0, -10.0]
+    feats = np.stack([s.cand.features for s in scored])
+    f = best.cand.features
+    top_s1 = max(scored, key=lambda s: s.stage1)
+    return np.asarray([
+        finals[0], finals[0] - finals[1], readers[0], readers[0] - readers[1], top_s1.stage1,
+        feats[:, _F["s_dense"]].max(), feats[:, _F["p_dense"]].max(),
+        f[_F["s_cov"]], f[_F["ctx_cov"]], f[_F["p_cov"]], f[_F["p_names"]], query.unknown,
+        1.0 if query.kind and not f[_F["kind_match"]] else 0.0, 1.0 if top_s1 is best else 0.0,
+    ], dtype=np.float32)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end

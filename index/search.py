@@ -1,17 +1,19 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused by rank, re-scored on evidence."""
+"""Candidate passages: dense (FAISS) and lexical (BM25) retrieval fused by reciprocal rank.
+
+Search only gathers candidates and the evidence about them; which sentence answers is for the learned
+ranker in `index/answer.py` to decide.
+"""
 
 from __future__ import annotations
 
-import functools
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.models import Chunk
-from corpus.text import sentence_spans, terms, word_terms, words
-from index.qtype import answer_kinds, answer_type
+from corpus.text import terms
 from index.encoder import Encoder
+from index.evidence import PassageHit, analysed, name_share, term_share
+from index.query import Query, parse_query
 from index.store import LoadedIndex
 
 
@@ -19,30 +21,7 @@ from index.store import LoadedIndex
 class SearchConfig:
     candidates: int = 40  # from each retriever before fusion
     rrf_k: int = 60
-    rescore: int = 30  # fused candidates whose sentences are read for evidence
-    dense_weight: float = 2.0  # cosine differences are small but telling; weighed up against term matches
-    sentence_dense_weight: float = 2.0  # the passage's sentence closest in meaning to the question
-    lexical_weight: float = 1.0  # BM25 as a share of what the question's terms could score (see `search`)
-    coverage_weight: float = 1.0  # best sentence's share of the question's term weight
-    answer_type_weight: float = 0.2  # bonus when that sentence holds what the question asks for (a date, a name)
-    subordinate_weight: float = 0.6  # terms of a 'when/after/...' clause count less than the main clause's
-    same_article_penalty: float = 0.2  # spreads the top results over articles that report the same thing
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk with the evidence behind its score."""
-
-    row: int
-    chunk: Chunk
-    score: float
-    dense: float  # cosine of question and chunk
-    lexical: float  # BM25 relative to the sum of the question's term IDFs
-    coverage: float  # share of the question's IDF weight found in the chunk's best sentence
-    chunk_coverage: float  # share of the question's IDF weight found anywhere in the chunk
-    sentence_dense: float = 0.0  # cosine of the question and the chunk's closest sentence
-    # the chunk's stored sentence vectors, read once for scoring and reused to pick the answer sentences
-    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+    passages: int = 16  # fused passages whose sentences become answer candidates
 
 
 class Searcher:
@@ -52,77 +31,68 @@ class Searcher:
         self.index = index
         self.encoder = encoder
         self.config = config or SearchConfig()
+        self._meta_terms: dict[str, frozenset[str]] = {}
 
-    def embed(self, question: str) -> np.ndarray:
-        return self.encoder.encode([question])[0]
+    def parse(self, question: str) -> Query:
+        """The question parsed once, with its vector and its terms weighed by this corpus."""
+        return parse_query(question, self.encoder.encode([question])[0], self.index.bm25)
 
-    def search(self, question: str, k: int = 5, query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The k best chunks for the question, best first."""
+    def passages(self, query: Query, n: int | None = None) -> list[PassageHit]:
+        """The `n` best passages by reciprocal-rank fusion of dense and lexical retrieval, best first."""
         if not self.index.chunks:
             return []
         cfg = self.config
-        qv = self.embed(question) if query_vector is None else query_vector
-        n = min(cfg.candidates, len(self.index.chunks))
-        _, ids = self.index.ann.search(qv[None, :].astype(np.float32), n)
+        n = cfg.passages if n is None else n
+        pool = min(cfg.candidates, len(self.index.chunks))
+        _, ids = self.index.ann.search(query.vector[None, :], pool)
         dense_ids = [int(i) for i in ids[0] if i >= 0]
-        lex_all = self.index.bm25.scores(question)  # once: the top ids and every candidate's score come from it
-        lex_ids = top_positive(lex_all, n)
+        bm25 = self.index.bm25
+        lex_all = bm25.scores_for(list(query.weights))
+        lex_ids = [int(i) for i in top_positive(lex_all, pool)]
         fused: dict[int, float] = {}
-        for ranking in (dense_ids, [int(i) for i in lex_ids]):
+        for ranking in (dense_ids, lex_ids):
             for rank, row in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
+        rows = sorted(fused, key=lambda r: (-fused[r], r))[:n]
         # BM25 relative to the sum of the question's IDFs (what a passage holding each term once scores), not
-        # to the best passage: when the question's own words are rare in the articles (a paraphrase), the
-        # passage that happens to share one common word should not get full lexical credit.
-        possible = sum(self.index.bm25.term_idf(t) for t in dict.fromkeys(terms(question)))
-        dense = {row: float(self.index.vectors[row] @ qv) for row in fused}
-        lexical = {row: float(lex_all[row]) / possible if possible > 0 else 0.0 for row in fused}
-        # Sentence-level evidence costs most: read it only for the best candidates by meaning and terms.
-        rows = sorted(fused, key=lambda r: (-(cfg.dense_weight * dense[r] + cfg.lexical_weight * lexical[r]), r))
-        weights = self.term_weights(question)
-        kind = answer_type(question)
-        hits = []
+        # to the best passage: when the question's words are rare in the articles (a paraphrase), a passage
+        # sharing one common word should not get full lexical credit.
+        possible = sum(bm25.term_idf(t) for t in query.weights)
+        out = []
         sentences = self.index.sentences
-        for row in rows[: cfg.rescore]:
+        for rank, row in enumerate(rows):
             chunk = self.index.chunks[row]
-            coverage, chunk_cov, typed = sentence_coverage(chunk.text, weights, kind)
-            # an index built without sentence vectors counts the passage as one sentence
-            vectors = sentences.of(row) if sentences is not None else None
-            closest = float((vectors @ qv).max(initial=-1.0)) if vectors is not None else dense[row]
-            score = (cfg.dense_weight * dense[row] + cfg.sentence_dense_weight * closest
-                     + cfg.lexical_weight * lexical[row] + cfg.coverage_weight * coverage
-                     + cfg.answer_type_weight * typed)
-            hits.append(Hit(row, chunk, score, dense[row], lexical[row], coverage, chunk_cov, closest, vectors))
-        return self._diversify(hits, k)
-
-    def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
-        """Best first, but a further passage from an article already listed must beat the others by a margin."""
-        left = sorted(hits, key=lambda h: (-h.score, h.row))
-        out: list[Hit] = []
-        per_article: dict[str, int] = {}
-        while left and len(out) < k:
-            best = max(left, key=lambda h: h.score - self.config.same_article_penalty
-                       * per_article.get(h.chunk.article_id, 0))
-            left.remove(best)
-            out.append(best)
-            per_article[best.chunk.article_id] = per_article.get(best.chunk.article_id, 0) + 1
+            found = set().union(*(frozenset(t) for _, _, t, _ in analysed(chunk.text))) | self._article_terms(
+                chunk.article_id)
+            out.append(PassageHit(
+                row, rank, float(self.index.vectors[row] @ query.vector),
+                float(lex_all[row]) / possible if possible > 0 else 0.0,
+                term_share(query, found), name_share(query, found), chunk.article_id, chunk.start, chunk.end,
+                chunk.text, sentences.of(row) if sentences is not None else None))
         return out
 
-    def term_weights(self, question: str) -> dict[str, float]:
-        """The question's content terms weighted by IDF, terms of a subordinate clause weighing less."""
-        main, sub = split_clauses(question)
-        weights = {t: self.index.bm25.term_idf(t) * self.config.subordinate_weight for t in terms(sub)}
-        weights.update({t: self.index.bm25.term_idf(t) for t in terms(main)})
-        return weights
+    def top_cosine(self, query: Query) -> float:
+        """The dense retriever's best cosine to the question (what a plain threshold would decline on)."""
+        if not self.index.chunks:
+            return -1.0
+        scores, _ = self.index.ann.search(query.vector[None, :], 1)
+        return float(scores[0][0])
 
+    def sentence_vectors(self, hit: PassageHit) -> np.ndarray:
+        """A passage's sentence vectors as the index stores them; embedded here only for an index without them."""
+        if hit.sentence_vectors is not None and len(hit.sentence_vectors) == len(analysed(hit.text)):
+            return hit.sentence_vectors
+        return self.encoder.encode([hit.text[s:e] for s, e, _, _ in analysed(hit.text)])
 
-_SUBORDINATE = re.compile(r"\s(when|while|after|before|because|since|until|once|if|as)\s", re.IGNORECASE)
-
-
-def split_clauses(question: str) -> tuple[str, str]:
-    """(main clause, subordinate clause) of a question like 'Who was minister when parliament voted?'."""
-    m = _SUBORDINATE.search(question, 4)
-    return (question[: m.start()], question[m.start():]) if m else (question, "")
+    def _article_terms(self, article_id: str) -> frozenset[str]:
+        """Terms of an article's title, outlet and author: a passage is about what its article is about."""
+        cached = self._meta_terms.get(article_id)
+        if cached is None:
+            record = self.index.articles.get(article_id)
+            meta = record.meta if record else None
+            text = " ".join(x for x in (meta.title, meta.outlet, meta.author) if x) if meta else ""
+            cached = self._meta_terms[article_id] = frozenset(terms(text))
+        return cached
 
 
 def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
@@ -135,31 +105,3 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     if len(hits) > k:
         hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
     return hits[np.argsort(-scores[hits], kind="stable")]
-
-
-@functools.lru_cache(maxsize=50_000)
-def analysed_sentences(text: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
-    """Each sentence of a passage as (its terms, the answer kinds it holds); cached, passages recur."""
-    out = []
-    for s, e in sentence_spans(text):
-        sentence = text[s:e]
-        folded = words(sentence)
-        out.append((frozenset(word_terms(folded)), answer_kinds(sentence, folded)))
-    return tuple(out)
-
-
-def sentence_coverage(text: str, weights: dict[str, float], kind: str | None = None) -> tuple[float, float, bool]:
-    """Best sentence's share of the question's term weight, the whole text's share, and whether that
-    best sentence holds the kind of answer asked for."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0, 0.0, False
-    best, typed = -1.0, False
-    seen: set[str] = set()
-    for sentence_terms, kinds in analysed_sentences(text):
-        present = sentence_terms & weights.keys()
-        seen |= present
-        share = sum(weights[t] for t in present) / total
-        if share > best:
-            best, typed = share, kind in kinds
-    return max(best, 0.0), sum(weights[t] for t in seen) / total, typed

@@ -798,22 +798,23 @@ def format_events(events: Iterable[dict]) -> str:
     return "\n".join(lines)
 
 
-def date_for(timeline: dict | None, sentences: Iterable[tuple[int, str, int, int]], question: str) -> str | None:
-    """The label of the timeline event that an answer sentence reports and the question is about, if any.
+def date_for(timeline: dict | None, source: str, start: int, end: int, question_terms: Iterable[str]) -> str | None:
+    """The label of the event whose date the sentence article[start:end] states, if exactly one fits.
 
-    `sentences` are (n, source, start, end) of the answer's sentences; an event counts when one of its
-    citations overlaps one of them; among several (a sentence may date two events), the one sharing most
-    of the question's terms wins.
+    An event counts when the sentence that states its date is this one (a date stated in a neighbouring
+    sentence dates another event). Where the sentence states several, the one sharing most of the
+    question's terms wins; a tie gives no date rather than a guess.
     """
     if not timeline:
         return None
-    spans = list(sentences)
-    wanted = set(terms(question))
-    best: tuple[int, int, str] | None = None
-    for rank, ev in enumerate(timeline.get("events", [])):
-        if any(c["source"] == src and c["start"] < e and s < c["end"]
-               for c in ev.get("citations", []) for _, src, s, e in spans):
-            overlap = len(wanted & set(terms(ev.get("text", ""))))
-            if best is None or overlap > best[0]:
-                best = (overlap, rank, ev["label"])
-    return best[2] if best else None
+    wanted = set(question_terms)
+    scored = []
+    for ev in timeline.get("events", []):
+        if any(c["source"] == source and start < c["end"] <= end for c in ev.get("citations", [])):
+            scored.append((len(wanted & set(terms(ev.get("text", "")))), ev["label"]))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    if len(scored) > 1 and scored[0][0] == scored[1][0] and scored[0][1] != scored[1][1]:
+        return None
+    return scored[0][1]

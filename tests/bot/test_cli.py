@@ -14,7 +14,7 @@ from tests.conftest import SHIPPED
 
 pytestmark = pytest.mark.model
 
-EVAL_FILE = PROJECT_ROOT / "tests" / "fixtures" / "extra_questions.jsonl"
+EVAL_FILE = PROJECT_ROOT / "benchmarks" / "questions" / "holdout.jsonl"
 
 
 def run(args: list[str], data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
@@ -53,31 +53,41 @@ def test_ask_json_follows_the_contract_and_quotes_verbatim(data_dir: Path):
 
 
 def test_ask_json_stdin_answers_one_line_per_question(data_dir: Path):
-    questions = "Who painted the Mona Lisa?\n\nHow many state parties does the convention have?\n" + "x" * 2000 + "\n"
+    questions = "Who painted the Mona Lisa?\n\nWhat does the convention prohibit?\n" + "x" * 2000 + "\n"
     done = run(["ask", "--json", "-"], data_dir, stdin=questions)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == 3
     assert lines[0]["abstained"] is True and lines[0]["citations"] == []
-    assert "112 state parties" in lines[1]["answer"]
+    assert lines[1]["abstained"] is False and lines[1]["citations"][0]["n"] == 1
     assert "too long" in lines[2]["error"]
     assert done.returncode == 1  # one question was refused
 
 
-def test_eval_reports_the_measures(data_dir: Path):
+def test_eval_reports_strict_hits_declines_the_curve_and_the_baseline(data_dir: Path):
     done = run(["eval", "--json", str(EVAL_FILE)], data_dir)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["in_scope"] == 16 and report["out_of_scope"] == 7
-    for key in ("hit_at_1", "hit_at_3", "hit_at_5", "mrr", "abstention_rate_out_of_scope", "wrong_abstentions",
-                "answer_holds_it"):
-        assert key in report
-    # an answer can only hold the answer string if one of the passages it cites does
-    said = [row for row in report["rows"] if row["answered_with_it"]]
-    assert said and all(row["rank"] is not None for row in said)
-    assert report["answer_holds_it"] == len(said) / report["in_scope"]
-    assert report["hit_at_3"] >= 0.8 and report["abstained_out_of_scope"] >= 6 and report["wrong_abstentions"] <= 1
+    assert report["strict"] is True and report["in_scope"] == 40 and report["out_of_scope"] == 16
+    for key in ("hit_at_1", "hit_at_3", "hit_at_5", "mrr", "answer_holds_it", "wrong_decline_rate",
+                "abstention_rate_out_of_scope", "first_and_answered"):
+        assert 0.0 <= report[key] <= 1.0
+    assert {"hit_at_1", "hit_at_3", "cosine_unanswerable_declined"} <= set(report["baseline"])
+    assert [round(p["wrong_declines"], 2) for p in report["curve"]] and len(report["curve"]) == 5
+    # the answer text can only hold an answer when the question was answered
+    assert all(not row["abstained"] for row in report["rows"] if row["answered_with_it"])
+    assert report["hit_at_5"] >= 0.5  # a broken ranking, not a quality target (benchmarks/ report those)
     text = run(["eval", str(EVAL_FILE)], data_dir).stdout
-    assert "hit@3" in text and "out of scope: 7" in text and "answer text holds an answer string" in text
+    assert "hits are strict" in text and "baseline: RRF passages" in text and "decline curve" in text
+
+
+def test_eval_names_malformed_records_and_goes_on(data_dir: Path, tmp_path: Path):
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text('{"question": "What does the convention prohibit?", "answer": ["prohibit"]}\n'
+                     '{"question": 123}\nnull\n{"question": "' + "x" * 2000 + '", "answer": "x"}\n', encoding="utf-8")
+    done = run(["eval", "--json", str(qfile)], data_dir)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "line 2:" in done.stderr and "line 3:" in done.stderr and "too long" in done.stderr
+    assert json.loads(done.stdout)["in_scope"] == 1
 
 
 def test_reindex_reports_counts_and_reuses_embeddings(data_dir: Path):

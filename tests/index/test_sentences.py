@@ -93,8 +93,8 @@ def test_answering_reads_sentence_vectors_instead_of_embedding_sentences(tmp_pat
     enc = HashingEncoder()
     service = Service(make_settings(tmp_path, corpus_dir), encoder=enc)
     service.ensure_index()
-    composer = Composer(Searcher(service.store.load(), enc))
+    composer = Composer(Searcher(service.store.load(), enc), service.answer_model, service.reader)
     enc.calls.clear()
     answer = composer.answer("What does the Convention on Cluster Munitions prohibit?")
-    assert not answer.abstained
+    assert answer.ranked
     assert enc.calls == [["What does the Convention on Cluster Munitions prohibit?"]]

@@ -1,0 +1,96 @@
+"""Shared by the training scripts: indexes over question sets' corpora, and candidates with labels.
+
+Everything here uses the engine's own code (`index.search`, `index.evidence`), so what a model is fitted
+on is computed exactly as it is when the bot answers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from corpus.load import load_articles  # noqa: E402
+from index.build import BuildConfig, build_index  # noqa: E402
+from index.encoder import make_encoder  # noqa: E402
+from index.evaluate import EvalQuestion, read_questions  # noqa: E402
+from index.evidence import FEATURES, Candidate, candidates  # noqa: E402
+from index.search import Searcher  # noqa: E402
+from index.store import IndexStore, LoadedIndex  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+WORK = ROOT / "training" / "work"  # generated, gitignored
+
+# name -> (questions file, articles folder)
+SETS = {
+    "train": (SHARED / "squad" / "train" / "questions.jsonl", SHARED / "squad" / "train" / "articles"),
+    "check": (SHARED / "squad" / "check" / "questions.jsonl", SHARED / "squad" / "check" / "articles"),
+    "dev": (SHARED / "dev_questions.jsonl", ROOT / "corpus" / "articles"),
+}
+
+# SQuAD train titles split in two: the cross-encoder and the first-stage ranker are fitted on A; the final
+# combination and the answerability model on B, where the cross-encoder's scores are not memorised. Each
+# side holds one of the two titles that have unanswerable questions.
+SPLIT_B = ("spectre__2015_film", "2008_sichuan_earthquake", "solar_energy")
+
+
+def title_of(q: EvalQuestion) -> str:
+    return (q.source or "").rsplit("-", 1)[0]
+
+
+def side(q: EvalQuestion) -> str:
+    return "B" if title_of(q) in SPLIT_B else "A"
+
+
+_ENCODER = None
+
+
+def encoder():
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = make_encoder("onnx", None, 32, None, ROOT / "var" / "models", "int8")
+    return _ENCODER
+
+
+def load_index(name: str) -> LoadedIndex:
+    """The index over a set's articles, built once into training/work/<name>/."""
+    _, folder = SETS[name]
+    store = IndexStore(WORK / name / "index")
+    if store.read_manifest() is None:
+        build_index(load_articles(folder), encoder(), store, BuildConfig(), None, {})
+    return store.load(verify=False)
+
+
+@dataclass
+class QuestionCandidates:
+    question: EvalQuestion
+    cands: list[Candidate]
+    labels: np.ndarray  # 1 where the candidate covers the gold answer
+    passages_hit: bool  # some candidate passage covers it
+
+    @property
+    def features(self) -> np.ndarray:
+        return np.stack([c.features for c in self.cands]) if self.cands else np.zeros((0, len(FEATURES)), np.float32)
+
+
+def gather(name: str, passages: int | None = None) -> tuple[Searcher, list[QuestionCandidates]]:
+    qfile, _ = SETS[name]
+    searcher = Searcher(load_index(name), encoder())
+    out = []
+    for q in read_questions(qfile).questions:
+        query = searcher.parse(q.question)
+        hits = searcher.passages(query, passages)
+        cands = candidates(query, hits, searcher.sentence_vectors)
+        labels = np.array([1 if q.in_scope and q.covered_by(c.article_id, c.start, c.end, c.text) else 0
+                           for c in cands], dtype=np.int8)
+        passage_hit = q.in_scope and any(q.covered_by(h.article_id, h.start, h.end, h.text) for h in hits)
+        out.append(QuestionCandidates(q, cands, labels, passage_hit))
+    return searcher, out
