@@ -10,7 +10,7 @@ import snowballstemmer
 
 # Bump when sentence splitting, term normalisation or where passages start changes: indexes built
 # before are then rebuilt.
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4  # 4: header lines in any order (corpus/header.py)
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
