@@ -148,14 +148,21 @@ def format_answer_dict(out: dict, full: dict | None = None) -> str:
         date = c["date"] or "date unknown"
         if full and full[c["n"]].date_inferred:
             date += " (inferred)"
-        lines.append(f"[{c['n']}] {c['title'] or c['source']} ({date}; {c['source']})")
+        facts = [date, c.get("outlet"), f"by {c['author']}" if c.get("author") else None, c["source"]]
+        lines.append(f"[{c['n']}] {c['title'] or c['source']} ({'; '.join(f for f in facts if f)})")
         lines.append(f"    “{' '.join(c['text'].split())}”")
+        if c.get("url"):
+            lines.append(f"    {c['url']}")
     return "\n".join(lines)
 
 
 def format_build(r: BuildReport) -> str:
-    lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
-             f"{r.embedded} newly embedded, {r.reused} reused."]
+    if r.up_to_date:
+        lines = [f"Index up to date: nothing changed since it was built ({r.articles} articles as {r.chunks} "
+                 f"passages, {r.index_type} index, generation {r.generation}); kept as it is."]
+    else:
+        lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
+                 f"{r.embedded} newly embedded, {r.reused} reused."]
     for s in r.skipped:
         lines.append(f"skipped {s.path}: {s.reason}")
     for s in r.warnings:

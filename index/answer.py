@@ -30,10 +30,12 @@ class Citation:
     date_inferred: bool = False
     outlet: str | None = None
     url: str | None = None
+    author: str | None = None
 
     def as_json(self) -> dict:
         return {"n": self.n, "source": self.source, "title": self.title, "date": self.date, "text": self.text,
-                "start": self.start, "end": self.end, "score": round(self.score, 4)}
+                "start": self.start, "end": self.end, "score": round(self.score, 4), "outlet": self.outlet,
+                "author": self.author, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ class Composer:
                 n=number[hi], source=h.chunk.article_id, title=meta.title if meta else None,
                 date=meta.published if meta else None, text=h.chunk.text, start=h.chunk.start, end=h.chunk.end,
                 score=h.score, date_inferred=bool(meta and meta.published_inferred),
-                outlet=meta.outlet if meta else None, url=meta.url if meta else None))
+                outlet=meta.outlet if meta else None, url=meta.url if meta else None,
+                author=meta.author if meta else None))
         return Answer(question, " ".join(parts), False, tuple(citations), None, tuple(hits), tuple(spans))
 
 
