@@ -8,9 +8,9 @@ import unicodedata
 
 import snowballstemmer
 
-# Bump when sentence splitting, term normalisation or where passages start changes: indexes built
-# before are then rebuilt.
-ANALYZER_VERSION = 4  # 4: header lines in any order (corpus/header.py)
+# Bump when sentence splitting, term normalisation, where passages start or what the timeline stores changes:
+# indexes built before are then rebuilt.
+ANALYZER_VERSION = 4  # 4: header lines in any order (corpus/header.py); timeline lines cut to a glance
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
