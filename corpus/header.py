@@ -82,8 +82,8 @@ _NAME = (_NAME_WORD + r"(?:\s+(?:(?:" + "|".join(re.escape(p) for p in _PARTICLE
 _NAMES = _NAME + r"(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)" + _NAME + r")*"
 _BYLINE = re.compile(r"^(?i:by|written\s+by|reporting\s+by|words\s+by)\s+(?P<names>" + _NAMES + r")"
                      r"(?:\s*(?:\||·|/|,|–|—)\s*(?P<outlet>[^|·/,]{2,60}?))?\s*$")
-_DATELINE = re.compile(r"(?P<head>[A-Z][A-Z’'.\-]+(?:[ ,]+[\w’'.\-]+){0,6}?)\s*\((?P<agency>[A-Za-z][\w&.’' -]{0,40})\)"
-                       r"\s*[–—-]{1,2}\s+")
+_DATELINE = re.compile(r"(?P<head>[A-Z][A-Z’'.\-]+(?:[ ,]+[\w’'.\-]+){0,6}?)\s*"
+                       r"\((?P<agency>[A-Za-z][\w&.’' -]{0,40})\)\s*[–—-]{1,2}\s+")
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d")
 _RELATIVE = re.compile(r"(?i:\b(?:ago|yesterday|today|tomorrow|now|last|next|this)\b)")
 _UPDATED = re.compile(r"(?i:updated|modified)")

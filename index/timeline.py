@@ -14,8 +14,8 @@ date contexts, with a few event verbs folded together (withdrew/withdrawn/exit -
 Where sources give clearly different dates for what reads as the same event, both are kept and the event's
 `note` says so.
 
-The stored form (`build_timeline`, whose events also keep their words for `--query`) and the filtered output
-(`select_events`) are plain JSON. An event is
+The stored form (`build_timeline`, whose events also keep their words and whole clause for `--query` and
+`date_for`) and the filtered output (`select_events`) are plain JSON. An event is
 ``{"date", "granularity", "label", "text", "citations": [{"source", "text", "start", "end"}], "start", "end"}``
 plus ``"note"`` when sources disagree. `date` is YYYY, YYYY-MM or YYYY-MM-DD (for a season, its first month);
 `start` and `end` are the inclusive interval as YYYY-MM-DD; `label` is how a person reads the date.
@@ -491,9 +491,10 @@ def _clause_text(text: str, s: int, e: int, at: int) -> str:
     return text[a:b]
 
 
-def _one_line(raw: str, at: int, upto: int) -> str:
+def _one_line(raw: str, at: int) -> tuple[str, str]:
     """A clause as one line a reader takes in at a glance (at most EVENT_CHARS), cut only at clause or word
-    boundaries, with an ellipsis where it was cut; raw[at:upto] is the date."""
+    boundaries, with an ellipsis where it was cut; and the whole clause on one line, for matching words.
+    raw[at] is where the date begins."""
     squeeze = lambda t: re.sub(r"\s+", " ", t)  # noqa: E731
     line, at = squeeze(raw), len(squeeze(raw[:at]))
     lead = re.match(r"[\s,;:–—-]*", line).end()
@@ -501,6 +502,7 @@ def _one_line(raw: str, at: int, upto: int) -> str:
         lead_in = _LEAD_IN.match(line, lead)
         lead = lead_in.end() if lead_in and lead_in.end() <= at else lead
     line, at = line[lead:].rstrip(" ,;:–—-."), at - lead
+    whole = line
     if len(line) > EVENT_CHARS:
         # An opening phrase that does not hold the date goes first ("In addition to ..., Lithuania's government
         # is ..."), when what follows starts a clause of its own.
@@ -512,7 +514,7 @@ def _one_line(raw: str, at: int, upto: int) -> str:
                 break
     if line:
         line = line[0].upper() + line[1:]
-    return trim_text(line, EVENT_CHARS)
+    return trim_text(line, EVENT_CHARS), whole
 
 
 _CLAUSE_CUT = re.compile(r"(?:,|;|:|\s[–—])\s+")
@@ -567,6 +569,7 @@ def context_terms(text: str) -> list[str]:
 class _Item:
     mention: Mention
     line: str
+    whole: str  # the clause before it was cut to `line`: its words match queries and answers
     cite: tuple[int, int]
     context: frozenset[str]
     order: int
@@ -589,9 +592,9 @@ def _items(articles: Sequence[Article]) -> list[_Item]:
             if _clause_span(text, s, e, m.start, widen=False)[0] == s and _ANAPHOR.match(text[s:e]) and k > 0:
                 cite = (sentences[k - 1][0], e)
                 context = text[sentences[k - 1][0]:sentences[k - 1][1]] + " " + context
-            line = _one_line(text[a:b], m.start - a, m.end - a)
+            line, whole = _one_line(text[a:b], m.start - a)
             crowded = sum(1 for o in mentions if o is not m and a <= o.start < b)
-            items.append(_Item(m, line, cite, frozenset(context_terms(context)), len(items), crowded))
+            items.append(_Item(m, line, whole, cite, frozenset(context_terms(context)), len(items), crowded))
     return items
 
 
@@ -734,11 +737,12 @@ def _event(members: list[_Item], articles: dict[str, Article]) -> dict:
         citations.append({"source": it.mention.article_id, "text": articles[it.mention.article_id].text[a:b],
                           "start": a, "end": b})
     event = {"date": when.value, "granularity": when.granularity, "label": label, "text": line_from.line,
+             "clause": line_from.whole,
              "citations": citations, "start": start.isoformat(), "end": end.isoformat()}
     if note:
         event["note"] = note
     # Words for --query: from each report's own line, not from whole sentences that tell other things too.
-    event["terms"] = sorted({t for it in members for t in context_terms(it.line)})
+    event["terms"] = sorted({t for it in members for t in context_terms(it.whole)})
     return event
 
 
@@ -783,8 +787,11 @@ def select_events(timeline: dict | None, date_from: str | None = None, date_to: 
             continue
         if wanted and not _relevant(ev, weight):
             continue
-        out.append({k: v for k, v in ev.items() if k != "terms"})
+        out.append({k: v for k, v in ev.items() if k not in _STORED_ONLY})
     return out
+
+
+_STORED_ONLY = ("terms", "clause")  # kept in the index for matching; not part of an event as shown
 
 
 def _event_terms(ev: dict) -> set[str]:
@@ -839,7 +846,7 @@ def date_for(timeline: dict | None, sentences: Iterable[tuple[int, str, int, int
     for rank, ev in enumerate(timeline.get("events", [])):
         if any(c["source"] == src and c["start"] < e and s < c["end"]
                for c in ev.get("citations", []) for _, src, s, e in spans):
-            overlap = len(wanted & set(terms(ev.get("text", ""))))
+            overlap = len(wanted & set(terms(ev.get("clause") or ev.get("text", ""))))
             if best is None or overlap > best[0]:
                 best = (overlap, rank, ev["label"])
     return best[2] if best else None
