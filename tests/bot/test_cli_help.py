@@ -106,3 +106,12 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, args: list[str]) -> None:
         os.close(write)
     assert "rror" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert done.returncode == (0 if args == ["--help"] else 141)
+
+
+def test_python_m_bot_without_the_environment_says_what_to_do() -> None:
+    """Without the virtual environment's packages (here: -S, no site-packages) one line says how to run it."""
+    done = subprocess.run([sys.executable, "-S", "-m", "bot", "ask", "When?"], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and ".venv/bin/citebot" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
