@@ -1,11 +1,13 @@
 # Two commands on a fresh machine:
 #   make ask Q="When did Lithuania withdraw from the Convention on Cluster Munitions?"
 #   make test
-# Both create the virtual environment and install everything first (once).
+# Both create the virtual environment and install everything first (once). After that (or after plain
+# `make`), the command line is .venv/bin/citebot.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CITEBOT := $(VENV)/bin/citebot
 STAMP := $(VENV)/.installed
 
 export HF_HUB_OFFLINE := 1
@@ -16,7 +18,7 @@ export TOKENIZERS_PARALLELISM := false
 
 Q ?= When did Lithuania withdraw from the Convention on Cluster Munitions?
 
-.PHONY: setup ask test eval bench bench-scale reindex run clean
+.PHONY: setup ask test eval bench bench-scale reindex run readme-sample clean
 
 setup: $(STAMP)
 
@@ -27,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ask: setup
-	$(PY) -m bot ask "$(Q)"
+	@$(CITEBOT) ask "$(Q)"
 
 test: setup
 	$(PY) -m pytest -q
@@ -36,10 +38,14 @@ eval: setup
 	$(PY) -m bot eval ../shared/eval/dev_questions.jsonl
 
 reindex: setup
-	$(PY) -m bot reindex
+	$(CITEBOT) reindex
 
 run: setup
-	$(PY) -m bot run
+	$(CITEBOT) run
+
+# The sample outputs in README.md, rewritten with what the commands print now (checked by a test).
+readme-sample: setup
+	$(PY) scripts/readme_sample.py
 
 bench: setup
 	$(PY) benchmarks/bench_core.py

@@ -1,10 +1,11 @@
-"""Command line: `python -m bot ask|reindex|eval|run`; the composition root of the application."""
+"""Command line: `citebot` or `python -m bot` ask|reindex|eval|timeline|run; the composition root."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from index.encoder import EncoderError, Progress
 from index.evaluate import EvalReport, QuestionFileError, read_questions, score
 from index.ranker import ModelFileError
 from index.reader import ReaderError
+from index.onnx_encoder import OnnxEncoder
 from index.store import StoreError
 
 log = logging.getLogger("bot")
@@ -31,15 +33,45 @@ USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, Encode
                ModelFileError, ReaderError)
 
 
+EXIT_PIPE = 128 + 13  # what a shell reports for a program stopped by SIGPIPE, as `yes | head` does
+
+EVAL_FORMAT = """\
+FILE holds one JSON object per line, in either of two forms:
+
+  {"id": "d01", "type": "fact", "question": "When did ...?", "answer": ["voted on Thursday", "last July"]}
+      "type" is fact for a question the articles answer, ood for one they do not (the bot should
+      decline); a quote holding any of the "answer" strings is a hit (a loose hit).
+
+  {"id": "...", "type": "fact", "question": "...", "answer": ["..."], "source": "a.txt", "spans": [[0, 31]]}
+      the SQuAD form: "type" is fact, or near-ood for a question that reads as answerable but is not
+      ("answer" empty); "source" is the article file the answer is in, relative to the corpus folder,
+      and "spans" the character offsets [start, end) of each answer in it. A quote of that file whose
+      offsets cover a span is a hit (a strict hit).
+
+Point corpus.path at the articles the questions are about (e.g. CITEBOT_CORPUS__PATH=folder). A record
+that cannot be read is named on stderr and skipped.
+
+It prints each question's rank of the first quote holding the answer (over the ranked quotes, the
+answer's own first), whether it was answered or declined and the probability that it is answerable;
+then hit@1/3/5 and MRR, how often the answer text itself holds an answer, wrong declines (answerable
+questions declined) and unanswerable questions declined, beside plain baselines from the same run
+(reciprocal-rank fusion of passages; a threshold on the dense top-1 cosine at the same rate of wrong
+declines), and the decline curve: unanswerable declined at 1, 2, 5, 10 and 20% wrong declines."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = parse(argv)
     try:
         settings = load_settings(Path(args.config) if args.config else None)
         logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO) if args.verbose
                             else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                             stream=sys.stderr)
-        return args.func(args, settings)
+        status = args.func(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not later when Python exits
+        return status
+    except BrokenPipeError:  # `citebot timeline | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_PIPE
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -52,35 +84,96 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it again at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    """-v and --config, accepted before or after the command: each parser has its own copy, and SUPPRESS
+    keeps the command's parser from resetting what was given before the command (see `parse`)."""
+    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                        help="settings file (default: $CITEBOT_CONFIG, else config/settings.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log what happens to stderr")
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line's arguments, with -v and --config wherever they were given."""
+    args = _parser().parse_args(argv)
+    args.config = getattr(args, "config", None)
+    args.verbose = getattr(args, "verbose", False)
+    return args
+
+
+def prog_name(argv0: str | None = None) -> str:
+    """How the user started the program: `citebot` (the console script) or `python -m bot`."""
+    name = Path(argv0 if argv0 is not None else sys.argv[0]).name
+    return "python -m bot" if name in ("__main__.py", "-m", "") else name
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Answer questions from news articles, with citations.")
-    p.add_argument("--config", help="settings file (default: config/settings.toml, or $CITEBOT_CONFIG)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
-    sub = p.add_subparsers(required=True, metavar="COMMAND")
+    prog = prog_name()
+    p = argparse.ArgumentParser(
+        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Answer questions from the news articles in corpus/articles, quoting them with numbered "
+                    "citations;\nlist the dated events they report; run the Discord bot.",
+        epilog=f"examples:\n  {prog} ask \"When did Lithuania withdraw from the Convention on Cluster Munitions?\"\n"
+               f"  {prog} timeline --from 2024 --query \"parliament vote\"\n\n"
+               f"Run `{prog} COMMAND --help` for a command's options.")
+    _global_options(p)
+    sub = p.add_subparsers(required=True, metavar="COMMAND", title="commands")
 
-    ask = sub.add_parser("ask", help="answer a question (or '-' to read one question per line from stdin)")
-    ask.add_argument("question", help="the question, or - for one question per line on stdin")
-    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        _global_options(cmd)
+        return cmd
+
+    ask = command("ask", "answer a question from the articles, with numbered sources",
+                  "Prints the answer, then each source: title, date, outlet, author, file, the quoted passage and\n"
+                  "its link. When the articles do not cover the question, it says so instead of guessing.\n"
+                  "The index is built first if it is missing, and updated if the articles changed.")
+    ask.add_argument("question", help='the question, in quotes; "-" reads one question per line from stdin '
+                                      "(the model loads once)")
+    ask.add_argument("--json", action="store_true",
+                     help="print one JSON object per answer: question, answer, abstained and citations (n, "
+                          "source, title, date, text, start, end, score, outlet, author, url)")
     ask.set_defaults(func=cmd_ask)
+    timeline_cmd.register(command)
 
-    re_ = sub.add_parser("reindex", help="build or update the index from the corpus folder")
-    re_.add_argument("--json", action="store_true", help="print the report as JSON")
+    re_ = command("reindex", "build or update the index from the articles folder",
+                  "Reads the articles folder (corpus.path), embeds only new or changed passages and publishes a\n"
+                  "new index generation; when nothing changed, says the index is up to date and keeps it.\n"
+                  "Files that cannot be read are listed with the reason.")
+    re_.add_argument("--json", action="store_true",
+                     help="print the report as one JSON object (counts, skipped files, seconds, up_to_date)")
     re_.set_defaults(func=cmd_reindex)
 
-    ev = sub.add_parser("eval", help="measure retrieval and abstention on a question file")
-    ev.add_argument("file", help="JSON lines with question, type, answer")
-    ev.add_argument("--json", action="store_true")
+    ev = command("eval", "measure answers and declines on a file of questions", EVAL_FORMAT)
+    ev.add_argument("file", help="the questions, one JSON object per line (formats above)")
+    ev.add_argument("--json", action="store_true", help="print the scores and every question's row as JSON")
     ev.set_defaults(func=cmd_eval)
 
-    run = sub.add_parser("run", help="run the Discord bot")
+    run = command("run", "run the Discord bot",
+                  "Connects to Discord and answers slash commands, mentions and question channels until\n"
+                  "Ctrl-C or SIGTERM. The bot token is read from the DISCORD_TOKEN environment variable, or else\n"
+                  "from the file that discord.token_file names in the settings (keep it outside the\n"
+                  "repository); it is never printed or logged. See README.md, 'Run it in your server'.")
     run.set_defaults(func=cmd_run)
-    timeline_cmd.register(sub)
     return p
 
 
 def make_service(settings: Settings) -> Service:
     """The service with everything it is built from; the one place where the parts are put together."""
-    return Service(settings)
+    service = Service(settings)
+    if isinstance(service.encoder, OnnxEncoder):  # the first use exports the model: say so, it takes ~30 s
+        service.encoder.notify = lambda message: print(message, file=sys.stderr, flush=True)
+    return service
 
 
 def _ready_service(settings: Settings) -> Service:
@@ -167,14 +260,21 @@ def format_answer_dict(out: dict, full: dict | None = None) -> str:
         date = c["date"] or "date unknown"
         if full and full[c["n"]].date_inferred:
             date += " (inferred)"
-        lines.append(f"[{c['n']}] {c['title'] or c['source']} ({date}; {c['source']})")
+        facts = [date, c.get("outlet"), f"by {c['author']}" if c.get("author") else None, c["source"]]
+        lines.append(f"[{c['n']}] {c['title'] or c['source']} ({'; '.join(f for f in facts if f)})")
         lines.append(f"    “{' '.join(c['text'].split())}”")
+        if c.get("url"):
+            lines.append(f"    {c['url']}")
     return "\n".join(lines)
 
 
 def format_build(r: BuildReport) -> str:
-    lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
-             f"{r.embedded} newly embedded, {r.reused} reused."]
+    if r.up_to_date:
+        lines = [f"Index up to date: nothing changed since it was built ({r.articles} articles as {r.chunks} "
+                 f"passages, {r.index_type} index, generation {r.generation}); kept as it is."]
+    else:
+        lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
+                 f"{r.embedded} newly embedded, {r.reused} reused."]
     for s in r.skipped:
         lines.append(f"skipped {s.path}: {s.reason}")
     for s in r.warnings:

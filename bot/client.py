@@ -8,12 +8,9 @@ token is never printed or logged. SIGTERM and Ctrl-C close the gateway and the d
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import signal
 import sys
-from pathlib import Path
 
 import aiohttp
 import discord
@@ -97,44 +94,82 @@ class CiteBot(commands.Bot):
 
     # -- slash command registration ------------------------------------------------------------------------
 
-    @property
-    def _sync_file(self) -> Path:
-        return self.settings.resolve(self.settings.data.dir) / "commands.json"
-
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
         return [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
 
+    async def registered_commands(self, guild: discord.abc.Snowflake | None) -> list[dict]:
+        """What Discord has registered, as it reports it: the request `tree.fetch_commands` makes, kept as raw
+        payloads because discord.py's AppCommand reads `contexts: [0]` (servers only) as no contexts at all."""
+        if guild is None:
+            return await self.http.get_global_commands(self.application_id)
+        return await self.http.get_guild_commands(self.application_id, guild.id)
+
     async def sync_commands(self) -> None:
-        """Register the commands with Discord only when they differ from what was registered last time."""
+        """Register the commands where what Discord reports differs from ours: missing (a reset application,
+        a new development server), changed, or overwritten by another deploy."""
         targets: list[int | None] = list(self.settings.discord.dev_guild_ids) or [None]
-        try:
-            recorded = json.loads(self._sync_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            recorded = {}
         for gid in targets:
             guild = discord.Object(gid) if gid else None
+            where = f"server {gid}" if gid else "all servers"
             if guild is not None:
                 self.tree.copy_global_to(guild=guild)
-            payload = self.command_payload(guild)
-            digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-            key = f"{self.application_id}:{gid or 'global'}"
-            if recorded.get(key) == digest:
-                log.info("slash commands for %s unchanged; not syncing", gid or "all servers")
+            registered = await self.registered_commands(guild)
+            if commands_match(self.command_payload(guild), registered):
+                log.info("the %d slash commands Discord has for %s are current; not syncing", len(registered), where)
                 continue
             synced = await self.tree.sync(guild=guild)
-            log.info("synced %d slash commands to %s", len(synced), gid or "all servers")
-            recorded[key] = digest
-            self.synced.append(key)
-        try:
-            self._sync_file.parent.mkdir(parents=True, exist_ok=True)
-            self._sync_file.write_text(json.dumps(recorded, indent=1), encoding="utf-8")
-        except OSError as exc:
-            log.warning("could not record the synced commands: %s", exc)
+            log.info("synced %d slash commands to %s (Discord had %d, not all current)", len(synced), where,
+                     len(registered))
+            self.synced.append(f"{self.application_id}:{gid or 'global'}")
 
     async def close(self) -> None:
         await super().close()
         if self.feedback is not None:
             await asyncio.to_thread(self.feedback.close)
+
+
+def commands_match(ours: list[dict], registered: list[dict]) -> bool:
+    """Whether Discord's copy of the commands is ours: what users see of each, with Discord's defaults
+    filled in, so that the two compare equal exactly when a sync would change nothing. `contexts` and
+    `integration_types` count only where we set them: left unset, Discord fills in its own."""
+    mine, theirs = command_shapes(ours), command_shapes(registered)
+    if mine.keys() != theirs.keys():
+        return False
+    for name, shape in mine.items():
+        other = {k: v for k, v in theirs[name].items() if k in shape or k not in ("contexts", "integration_types")}
+        if shape != other:
+            return False
+    return True
+
+
+def command_shapes(payloads) -> dict[str, dict]:
+    """Name -> what users see of each command, Discord's defaults filled in."""
+    return {p["name"]: _shape(p) for p in payloads}
+
+
+def _shape(p: dict) -> dict:
+    perms = p.get("default_member_permissions")
+    shape = {"type": p.get("type", 1), "description": p.get("description", ""),
+             "default_member_permissions": None if perms is None else int(perms), "nsfw": bool(p.get("nsfw")),
+             "dm_permission": p.get("dm_permission") is not False,
+             "options": [_option_shape(o) for o in p.get("options") or ()], **_localised(p)}
+    for key in ("contexts", "integration_types"):
+        if p.get(key) is not None:
+            shape[key] = sorted(p[key])
+    return shape
+
+
+def _option_shape(o: dict) -> dict:
+    return {"type": o["type"], "name": o["name"], "description": o.get("description", ""),
+            "required": bool(o.get("required")), "autocomplete": bool(o.get("autocomplete")),
+            "choices": [(c["name"], c["value"]) for c in o.get("choices") or ()],
+            "channel_types": sorted(o.get("channel_types") or ()),
+            **{k: o.get(k) for k in ("min_value", "max_value", "min_length", "max_length")},
+            "options": [_option_shape(x) for x in o.get("options") or ()], **_localised(o)}
+
+
+def _localised(d: dict) -> dict:
+    return {k: dict(d.get(k) or {}) for k in ("name_localizations", "description_localizations")}
 
 
 def point_at(api_base: str | None, gateway_url: str | None) -> None:

@@ -132,9 +132,10 @@ def safe_url(url: str | None) -> str | None:
 
 
 def citation_field(c: Citation, quote_chars: int = QUOTE_CHARS) -> tuple[str, str]:
-    """(name, value) of a numbered citation: title; date, outlet, the quote and the URL when known."""
+    """(name, value) of a numbered citation: title; date, outlet, author, the quote and the URL when known."""
     name = f"[{c.n}] {safe(c.title or c.source, FIELD_NAME - 8)}"
-    head = " · ".join(x for x in (safe(citation_date(c), 100), safe(c.outlet, 100) if c.outlet else None) if x)
+    head = " · ".join(x for x in (safe(citation_date(c), 100), safe(c.outlet, 100) if c.outlet else None,
+                                  f"by {safe(c.author, 100)}" if c.author else None) if x)
     url = safe_url(c.url)
     tail = f"\n<{url}>" if url else ""
     room = FIELD_VALUE - dlen(head) - dlen(tail) - 4
@@ -218,9 +219,14 @@ def duration(seconds: float) -> str:
 
 def build_report_text(report, seconds: float | None = None) -> str:
     """A finished reindex in a few lines: counts, time, skipped files with reasons."""
-    lines = [f"Reindexed {report.articles} articles as {report.chunks} passages in "
-             f"{seconds if seconds is not None else report.seconds:.1f}s: {report.embedded} newly embedded, "
-             f"{report.reused} reused, {len(report.skipped)} file{'' if len(report.skipped) == 1 else 's'} skipped."]
+    took = seconds if seconds is not None else report.seconds
+    skipped = f"{len(report.skipped)} file{'' if len(report.skipped) == 1 else 's'} skipped"
+    if getattr(report, "up_to_date", False):
+        lines = [f"Up to date: nothing changed since the last build, so the index in use is kept ({report.articles} "
+                 f"articles as {report.chunks} passages, {skipped}; checked in {took:.1f}s)."]
+    else:
+        lines = [f"Reindexed {report.articles} articles as {report.chunks} passages in {took:.1f}s: "
+                 f"{report.embedded} newly embedded, {report.reused} reused, {skipped}."]
     for s in report.skipped[:15]:
         lines.append(f"• skipped `{safe(s.path, 150)}`: {safe(s.reason, 200)}")
     if len(report.skipped) > 15:

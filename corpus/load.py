@@ -10,8 +10,8 @@ Metadata lives in an optional sidecar beside each article, ``NAME.meta.toml`` fo
     author = "Leila Nezirevic"
     url = "https://..."
 
-Without a sidecar, a short first line without final punctuation is taken as the title, a
-``By NAME`` line as the author, and a leading ``date YYYY-MM-DD`` as the publication date.
+Without a sidecar, the article's first lines give what they state: a headline, a byline, a publication
+date, a dateline's agency (the rules are in corpus/header.py); a sidecar's fields win over them.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
+from corpus.header import read_header
 from corpus.models import Article, ArticleMeta, CorpusError, LoadReport, Skipped
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"
 DEFAULT_MAX_BYTES = 2_000_000
 _DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")  # ASCII digits only
-_DATELINE = re.compile(r"^\s*date[:\s]+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
-_BYLINE = re.compile(r"^\s*By ([A-Z][\w’'.-]+(?: [A-Z][\w’'.-]+){0,3})\s*$")
 
 
 def load_articles(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
@@ -124,31 +123,11 @@ def valid_date(value: str) -> bool:
 
 
 def _header_meta(text: str) -> tuple[ArticleMeta, int, int]:
-    """Metadata stated in the article's first lines; where its quotable text begins (after a dateline);
-    and where its prose begins (after the title and byline lines too)."""
-    title = author = published = None
-    body_start = 0
-    m = _DATELINE.match(text)
-    if m and valid_date(m.group(1)):
-        published, body_start = m.group(1), m.end()
-    quote_start = body_start
-    lines = text[body_start:].splitlines(keepends=True)
-    pos = body_start
-    for line in lines[:2]:
-        stripped = line.strip()
-        by = _BYLINE.match(stripped)
-        if by and author is None:
-            author = by.group(1)
-        elif title is None and author is None and pos == body_start and _looks_like_title(stripped):
-            title = stripped
-        else:
-            break
-        pos += len(line)
-    return ArticleMeta(title=title, author=author, published=published), quote_start, pos
-
-
-def _looks_like_title(line: str) -> bool:
-    return 0 < len(line.split()) <= 16 and not line.endswith((".", "!", "?", ":", ",", ";", "”", '"'))
+    """Metadata stated in the article's first lines; where its quotable text begins (after leading date
+    lines); and where its prose begins (after every header line)."""
+    h = read_header(text)
+    meta = ArticleMeta(title=h.title, author=h.author, published=h.published, outlet=h.outlet)
+    return meta, h.quote_start, h.body_start
 
 
 def _merge(base: ArticleMeta, override: ArticleMeta) -> ArticleMeta:

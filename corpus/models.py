@@ -73,8 +73,10 @@ class LoadReport:
     warnings: tuple[Skipped, ...] = ()  # problems that did not stop an article from loading
 
     def fingerprint(self) -> dict[str, str]:
-        """Article id -> content hash, for telling whether an index is up to date."""
-        return {a.id: a.sha256 for a in self.articles}
+        """Article id -> hash of its text and metadata, for telling whether an index is up to date (an edited
+        sidecar changes what citations show, so it counts as a change)."""
+        return {a.id: a.sha256 if a.meta == ArticleMeta() else sha256_text(a.sha256 + repr(a.meta))
+                for a in self.articles}
 
 
 def sha256_text(text: str) -> str:

@@ -8,9 +8,10 @@ import unicodedata
 
 import snowballstemmer
 
-# Bump when sentence splitting, term normalisation or where passages start changes: indexes built
-# before are then rebuilt.
-ANALYZER_VERSION = 4
+# Bump when sentence splitting, term normalisation, where passages start or what the timeline stores changes:
+# indexes built before are then rebuilt.
+ANALYZER_VERSION = 5  # 4: header lines in any order (corpus/header.py), timeline lines cut to a glance; 5: passages
+# start after the headline and byline
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {

@@ -52,10 +52,12 @@ class Citation:
     date_inferred: bool = False
     outlet: str | None = None
     url: str | None = None
+    author: str | None = None
 
     def as_json(self) -> dict:
         return {"n": self.n, "source": self.source, "title": self.title, "date": self.date, "text": self.text,
-                "start": self.start, "end": self.end, "score": round(self.score, 4)}
+                "start": self.start, "end": self.end, "score": round(self.score, 4), "outlet": self.outlet,
+                "author": self.author, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,8 @@ class Composer:
                 n=n, source=c.article_id, title=meta.title if meta else None,
                 date=meta.published if meta else None, text=c.text, start=c.start, end=c.end,
                 score=s.probability, date_inferred=bool(meta and meta.published_inferred),
-                outlet=meta.outlet if meta else None, url=meta.url if meta else None))
+                outlet=meta.outlet if meta else None, url=meta.url if meta else None,
+                author=meta.author if meta else None))
             parts.append(f"{' '.join(c.text.split())} [{n}]")
             spans.append((n, c.article_id, c.start, c.end))
         cited = {(c.article_id, c.start) for c in (p.cand for p in picked)}

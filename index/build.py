@@ -56,6 +56,7 @@ class BuildReport:
     warnings: tuple[Skipped, ...] = field(default=())
     appended: bool = False  # True when the previous generation was extended rather than rebuilt
     timings: dict = field(default_factory=dict, compare=False)  # seconds per step
+    up_to_date: bool = False  # True when nothing had changed: the serving generation was kept as it is
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -94,6 +95,9 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
                 progress: Progress | None = None, extras: Mapping[str, ExtraBuilder] | None = None) -> BuildReport:
     """Build a new generation from the loaded articles and publish it; the old one serves until then.
 
+    When the serving generation already matches the articles (texts and metadata), model, settings and code,
+    nothing is written: the report says so (`up_to_date`) and names that generation.
+
     When the serving generation was built with the same model and settings and every article in it is
     unchanged, only the added articles are chunked, embedded and appended (vector index and lexical
     counts); otherwise everything is rebuilt, still reusing the embeddings of unchanged passages.
@@ -103,6 +107,12 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
     clock = _Clock(timings)
     old = _previous(store, encoder.model_id)
     clock("load previous")
+    if old is not None and staleness(old.manifest, report, encoder.model_id, config, extras or {}) is None:
+        n = len(old.chunks)
+        log.info("index %s is up to date: %d articles, %d chunks", old.path.name, len(old.articles), n)
+        return BuildReport(len(report.articles), n, 0, n, report.skipped, time.perf_counter() - started,
+                           old.manifest["index_type"], old.path.name, report.warnings, up_to_date=True,
+                           timings=timings)
     plan = _append_plan(old, report, config) if config.append else None
     dim = encoder.dim
     if plan is not None:

@@ -16,7 +16,8 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,8 @@ class OnnxEncoder:
         self._tokenizer = None
         self._fingerprint: str | None = None
         self._dim: int | None = None
+        # Told when the one-off export starts and ends (the command line prints it: ~30 s otherwise silent).
+        self.notify: Callable[[str], None] = log.info
 
     @property
     def model_id(self) -> str:
@@ -82,7 +85,7 @@ class OnnxEncoder:
                                        "model.backend = \"torch\"") from exc
                 target = self.model_file()
                 if not target.is_file():
-                    export_model(self._path, target, self._quant)
+                    export_model(self._path, target, self._quant, self.notify)
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
                 opts.inter_op_num_threads = 1
@@ -96,7 +99,7 @@ class OnnxEncoder:
                 except Exception as exc:  # a damaged cache file: export again once
                     log.warning("%s cannot be loaded (%s); exporting the model again", target, exc)
                     target.unlink(missing_ok=True)
-                    export_model(self._path, target, self._quant)
+                    export_model(self._path, target, self._quant, self.notify)
                     session = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
                 self._tokenizer = _load_tokenizer(Path(self._path), Tokenizer)
                 self._dim = int(session.get_outputs()[0].shape[-1])
@@ -144,13 +147,17 @@ def _load_tokenizer(folder: Path, tokenizer_cls):
     return tok
 
 
-def export_model(model_path: str, target: Path, quantisation: str = "int8") -> Path:
+def export_model(model_path: str, target: Path, quantisation: str = "int8",
+                 notify: Callable[[str], None] = log.info) -> Path:
     """Export the folder's transformer + mean pooling + normalisation to ONNX, quantise, publish atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with _export_lock(target.parent):
         if target.is_file():  # another process exported it while we waited
             return target
-        log.info("exporting %s to ONNX (%s) once; this takes a few seconds", model_path, quantisation)
+        started = time.monotonic()
+        notify(f"Preparing the embedding model for first use: exporting it to ONNX"
+               f"{' and quantising it to int8' if quantisation == 'int8' else ''} (about 30 s, done once; kept in "
+               f"{target.parent}).")
         work = target.parent / f".export-{secrets.token_hex(4)}"
         work.mkdir()
         try:
@@ -169,6 +176,7 @@ def export_model(model_path: str, target: Path, quantisation: str = "int8") -> P
                 finally:
                     logging.disable(logging.NOTSET)
             os.replace(final, target)
+            notify(f"Model ready in {time.monotonic() - started:.0f} s.")
         except EncoderError:
             raise
         except Exception as exc:  # torch, onnx and onnxruntime raise many kinds; all mean the same here
@@ -197,6 +205,9 @@ def _torch_export(model_path: str, out: Path) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # its "Loading weights" bar says nothing useful here; the caller says more
 
     # Eager attention traces to plain ops that work for every batch and sequence length.
     model = AutoModel.from_pretrained(model_path, attn_implementation="eager").eval()

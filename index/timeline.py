@@ -14,11 +14,17 @@ date contexts, with a few event verbs folded together (withdrew/withdrawn/exit -
 Where sources give clearly different dates for what reads as the same event, both are kept and the event's
 `note` says so.
 
-The stored form (`build_timeline`, whose events also keep their words for `--query`) and the filtered output
-(`select_events`) are plain JSON. An event is
+The stored form (`build_timeline`, whose events also keep their words and whole clause for `--query` and
+`date_for`) and the filtered output (`select_events`) are plain JSON. An event is
 ``{"date", "granularity", "label", "text", "citations": [{"source", "text", "start", "end"}], "start", "end"}``
 plus ``"note"`` when sources disagree. `date` is YYYY, YYYY-MM or YYYY-MM-DD (for a season, its first month);
 `start` and `end` are the inclusive interval as YYYY-MM-DD; `label` is how a person reads the date.
+
+Events are ordered by their interval, its first day and then its last, so a coarse date comes after the finer
+ones it contains that start with it: 1 Jan 2025, Jan 2025, 2025 (on one interval: early, mid-, late, end of).
+An event's `text` is the clause that reports it, at most EVENT_CHARS characters: an opening phrase without the
+date is dropped when a clause of its own follows, and a longer text is cut at its last clause boundary past
+half the limit (else at a word), with an ellipsis.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import itertools
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from corpus.load import valid_date
@@ -51,7 +57,7 @@ _MONTHS["sept"] = 9
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)}
 _SEASON_START = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 
-LINE_CHARS = 160
+EVENT_CHARS = 100  # an event's text: what a reader takes in at a glance beside its date
 
 
 class TimelineError(ValueError):
@@ -485,25 +491,47 @@ def _clause_text(text: str, s: int, e: int, at: int) -> str:
     return text[a:b]
 
 
-def _one_line(raw: str, at: int, upto: int) -> str:
-    """A clause as one readable line of at most LINE_CHARS, keeping raw[at:upto] (the date) in view."""
+def _one_line(raw: str, at: int) -> tuple[str, str]:
+    """A clause as one line a reader takes in at a glance (at most EVENT_CHARS), cut only at clause or word
+    boundaries, with an ellipsis where it was cut; and the whole clause on one line, for matching words.
+    raw[at] is where the date begins."""
     squeeze = lambda t: re.sub(r"\s+", " ", t)  # noqa: E731
-    line, at, upto = squeeze(raw), len(squeeze(raw[:at])), len(squeeze(raw[:upto]))
+    line, at = squeeze(raw), len(squeeze(raw[:at]))
     lead = re.match(r"[\s,;:–—-]*", line).end()
     if len(line.split()) > 8:
         lead_in = _LEAD_IN.match(line, lead)
         lead = lead_in.end() if lead_in and lead_in.end() <= at else lead
-    line, at, upto = line[lead:].rstrip(" ,;:–—-."), at - lead, upto - lead
-    front = ""
-    if len(line) > LINE_CHARS and upto > LINE_CHARS - 10:  # drop words before the date, not the date
-        cut = line.find(" ", upto - (LINE_CHARS - 40))
-        cut = cut if 0 <= cut < at else at
-        line, front = line[cut:].lstrip(), "…"
-    elif line:
+    line, at = line[lead:].rstrip(" ,;:–—-."), at - lead
+    whole = line
+    if len(line) > EVENT_CHARS:
+        # An opening phrase that does not hold the date goes first ("In addition to ..., Lithuania's government
+        # is ..."), when what follows starts a clause of its own.
+        for m in reversed(list(_CLAUSE_CUT.finditer(line, 0, max(at, 0)))):
+            rest, dropped = line[m.end():], line[:m.start()]
+            inside_quote = dropped.count("“") > dropped.count("”") or dropped.count('"') % 2
+            if _CLAUSE_START.match(rest) and len(rest.split()) >= 6 and not inside_quote:
+                line = rest
+                break
+    if line:
         line = line[0].upper() + line[1:]
-    if len(front) + len(line) > LINE_CHARS:
-        line = line[:LINE_CHARS - 2].rsplit(" ", 1)[0].rstrip(" ,;:–—-") + "…"
-    return front + line
+    return trim_text(line, EVENT_CHARS), whole
+
+
+_CLAUSE_CUT = re.compile(r"(?:,|;|:|\s[–—])\s+")
+_CLAUSE_START = re.compile(r"(?:[A-Z“\"]|(?:the|it|he|she|they|this|that)\b)")
+
+
+def trim_text(text: str, limit: int) -> str:
+    """The text within `limit` characters: cut at the last clause boundary that keeps most of it, else at a
+    word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    room = text[:limit - 1]
+    cuts = [m.start() for m in _CLAUSE_CUT.finditer(room) if m.start() >= limit * 0.5]
+    end = cuts[-1] if cuts else room.rfind(" ")
+    if end <= 0:
+        end = limit - 1
+    return text[:end].rstrip(" ,;:–—-(") + "…"
 
 
 # Event words that different writers use for the same thing, folded together for comparing contexts.
@@ -541,6 +569,7 @@ def context_terms(text: str) -> list[str]:
 class _Item:
     mention: Mention
     line: str
+    whole: str  # the clause before it was cut to `line`: its words match queries and answers
     cite: tuple[int, int]
     context: frozenset[str]
     order: int
@@ -563,9 +592,9 @@ def _items(articles: Sequence[Article]) -> list[_Item]:
             if _clause_span(text, s, e, m.start, widen=False)[0] == s and _ANAPHOR.match(text[s:e]) and k > 0:
                 cite = (sentences[k - 1][0], e)
                 context = text[sentences[k - 1][0]:sentences[k - 1][1]] + " " + context
-            line = _one_line(text[a:b], m.start - a, m.end - a)
+            line, whole = _one_line(text[a:b], m.start - a)
             crowded = sum(1 for o in mentions if o is not m and a <= o.start < b)
-            items.append(_Item(m, line, cite, frozenset(context_terms(context)), len(items), crowded))
+            items.append(_Item(m, line, whole, cite, frozenset(context_terms(context)), len(items), crowded))
     return items
 
 
@@ -708,11 +737,12 @@ def _event(members: list[_Item], articles: dict[str, Article]) -> dict:
         citations.append({"source": it.mention.article_id, "text": articles[it.mention.article_id].text[a:b],
                           "start": a, "end": b})
     event = {"date": when.value, "granularity": when.granularity, "label": label, "text": line_from.line,
+             "clause": line_from.whole,
              "citations": citations, "start": start.isoformat(), "end": end.isoformat()}
     if note:
         event["note"] = note
     # Words for --query: from each report's own line, not from whole sentences that tell other things too.
-    event["terms"] = sorted({t for it in members for t in context_terms(it.line)})
+    event["terms"] = sorted({t for it in members for t in context_terms(it.whole)})
     return event
 
 
@@ -729,15 +759,10 @@ _LABEL_ORDER = (("start of", 1), ("early", 1), ("mid-", 2), ("late", 3), ("end o
 
 
 def _event_order(ev: dict) -> tuple:
-    # by the start of the interval, wider intervals before narrower ones on the same start;
-    # within one month, early before mid- before end of
+    # By the interval: its first day, then its last, so "1 Jan 2025" < "Jan 2025" < "2025" = "mid-2025";
+    # on the same interval, early before mid- before late before end of.
     within = next((rank for prefix, rank in _LABEL_ORDER if ev["label"].startswith(prefix)), 0)
-    return (ev["start"], _negate_iso(ev["end"]), within, ev["label"], ev["citations"][0]["source"],
-            ev["citations"][0]["start"])
-
-
-def _negate_iso(day: str) -> int:
-    return -Date.fromisoformat(day).toordinal()
+    return (ev["start"], ev["end"], within, ev["label"], ev["citations"][0]["source"], ev["citations"][0]["start"])
 
 
 # -- selecting -------------------------------------------------------------------------------------------
@@ -762,8 +787,11 @@ def select_events(timeline: dict | None, date_from: str | None = None, date_to: 
             continue
         if wanted and not _relevant(ev, weight):
             continue
-        out.append({k: v for k, v in ev.items() if k != "terms"})
+        out.append({k: v for k, v in ev.items() if k not in _STORED_ONLY})
     return out
+
+
+_STORED_ONLY = ("terms", "clause")  # kept in the index for matching; not part of an event as shown
 
 
 def _event_terms(ev: dict) -> set[str]:
@@ -782,19 +810,24 @@ def _relevant(ev: dict, weight: dict[str, float]) -> bool:
     return sum(w for t, w in weight.items() if t in have) >= 0.5 * sum(weight.values()) > 0
 
 
-def format_events(events: Iterable[dict]) -> str:
-    """One line per event: the date as read, the event, then [sources]."""
+def format_events(events: Iterable[dict], titles: Mapping[str, str] | None = None) -> str:
+    """One line per event: the date as read, the event, its sources as [n]; then the numbered sources."""
     rows = list(events)
     if not rows:
         return "No dated events match."
     width = min(max(len(ev["label"]) for ev in rows), 28)
+    numbers: dict[str, int] = {}
     lines = []
     for ev in rows:
-        sources = list(dict.fromkeys(c["source"] for c in ev["citations"]))
-        line = f"{ev['label']:<{width}}  {ev['text']}  [{', '.join(sources)}]"
+        marks = sorted({numbers.setdefault(c["source"], len(numbers) + 1) for c in ev["citations"]})
+        line = f"{ev['label']:<{width}}  {ev['text']}  {''.join(f'[{n}]' for n in marks)}"
         if ev.get("note"):
             line += f"  ({ev['note']})"
         lines.append(line)
+    lines += ["", "Sources:"]
+    for source, n in numbers.items():
+        title = (titles or {}).get(source)
+        lines.append(f"[{n}] {title} ({source})" if title and title != source else f"[{n}] {source}")
     return "\n".join(lines)
 
 
@@ -811,7 +844,7 @@ def date_for(timeline: dict | None, source: str, start: int, end: int, question_
     scored = []
     for ev in timeline.get("events", []):
         if any(c["source"] == source and start < c["end"] <= end for c in ev.get("citations", [])):
-            scored.append((len(wanted & set(terms(ev.get("text", "")))), ev["label"]))
+            scored.append((len(wanted & set(terms(ev.get("clause") or ev.get("text", "")))), ev["label"]))
     if not scored:
         return None
     scored.sort(reverse=True)

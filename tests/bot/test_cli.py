@@ -46,7 +46,7 @@ def test_ask_json_follows_the_contract_and_quotes_verbatim(data_dir: Path):
     assert set(data) == {"question", "answer", "abstained", "citations"}
     assert data["abstained"] is False and "reconsider" in data["answer"]
     for c in data["citations"]:
-        assert set(c) == {"n", "source", "title", "date", "text", "start", "end", "score"}
+        assert set(c) == {"n", "source", "title", "date", "text", "start", "end", "score", "outlet", "author", "url"}
         article = (SHIPPED / c["source"]).read_bytes().decode("utf-8-sig")
         assert article[c["start"]:c["end"]] == c["text"]
         assert f"[{c['n']}]" in data["answer"] or c["n"] > 1

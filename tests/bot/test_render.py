@@ -41,7 +41,8 @@ def test_neutralised_text_never_pings(text: str) -> None:
        title=st.one_of(texts, mentiony), n=st.integers(min_value=0, max_value=30),
        url=st.one_of(st.none(), st.text(max_size=3000)))
 def test_answer_embed_is_within_limits_for_any_text(question, body, quote, title, n, url) -> None:
-    cites = [citation(i + 1, text=quote, title=title, outlet=title[:50], url=url) for i in range(n)]
+    cites = [citation(i + 1, text=quote, title=title, outlet=title[:50], author=title[-50:], url=url)
+             for i in range(n)]
     e = render.answer_embed(answer(question, body, cites))
     check_embed(e)
     for t in [e.title or "", e.description or ""] + [f.name + f.value for f in e.fields]:
@@ -57,6 +58,15 @@ def test_answer_embed_layout() -> None:
     assert e.fields[0].value.rstrip().endswith("<https://example.org/1>")
     assert "…”" in e.fields[0].value  # the quote is trimmed, the URL is not
     assert "https://" not in e.fields[1].value
+
+
+def test_a_citation_shows_its_outlet_author_and_link() -> None:
+    c = citation(1, outlet="Anadolu Agency", author="Marieke de Vries", url="https://example.org/a@b")
+    (field,) = render.answer_embed(answer("Who?", "She did [1].", [c])).fields
+    head = field.value.splitlines()[0]
+    assert head == "2024-07-18 · Anadolu Agency · by Marieke de Vries"
+    assert field.value.endswith("<https://example.org/a%40b>")
+    assert "by " not in render.answer_embed(answer("Who?", "She did [1].", [citation(1)])).fields[0].value
 
 
 def test_a_resolved_date_is_shown_under_the_answer() -> None:

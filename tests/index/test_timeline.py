@@ -254,12 +254,28 @@ def test_distinct_events_stay_apart(timeline):
     assert {"2024-07", "2024-09", "2025-03-06", "2023-07-07", "2023-08"} <= set(dates)
 
 
-def test_order_by_start_wider_first(timeline):
-    keys = [(e["start"], -(dt.date.fromisoformat(e["end"]) - dt.date.fromisoformat(e["start"])).days)
-            for e in timeline["events"]]
+def test_order_by_interval_first_day_then_last(timeline):
+    keys = [(e["start"], e["end"]) for e in timeline["events"]]
     assert keys == sorted(keys)
     wide = build_timeline([article("A bridge opened in January 2008. The war began in 2008.", "2025")])
-    assert [e["label"] for e in wide["events"]] == ["2008", "Jan 2008"]
+    assert [e["label"] for e in wide["events"]] == ["Jan 2008", "2008"]
+    coarse = build_timeline([article("The talks ended in mid-2025. A tunnel opened on 1 January 2025. "
+                                     "A port closed in January 2025. The budget passed in early 2025.", "2026")])
+    assert [e["label"] for e in coarse["events"]] == ["1 Jan 2025", "Jan 2025", "early 2025", "mid-2025"]
+
+
+def test_event_text_is_a_glance_long_and_cut_at_a_clause_or_a_word(timeline):
+    from index.timeline import EVENT_CHARS, trim_text
+
+    for e in timeline["events"]:
+        assert len(e["text"]) <= EVENT_CHARS and not e["text"].startswith("…") and not e["text"][0].islower()
+    landmines = next(e for e in timeline["events"] if e["date"] == "1997")
+    assert landmines["text"].startswith("Lithuania’s government is also contemplating")  # the opening phrase went
+    text = ("The parliament voted to leave the convention on Thursday, citing regional security concerns in the "
+            "Baltic region and the war")
+    assert trim_text(text, 100) == "The parliament voted to leave the convention on Thursday…"
+    assert trim_text("word " * 30, 40) == ("word " * 7).strip() + "…"
+    assert trim_text("short enough", 40) == "short enough"
 
 
 def test_citations_are_verbatim(articles, timeline):
@@ -317,9 +333,15 @@ def test_parse_iso():
 
 
 def test_text_format(timeline):
-    lines = format_events(timeline["events"]).splitlines()
-    assert len(lines) == len(timeline["events"])
-    assert any(line.startswith("7 Jul 2023") and "[000_" in line and "002_" in line for line in lines)
+    titles = {"000_f639dc0ee243de40.txt": "Ministry wants to leave"}
+    lines = format_events(timeline["events"], titles).splitlines()
+    events, legend = lines[:len(timeline["events"])], lines[len(timeline["events"]) + 2:]
+    assert lines[len(timeline["events"]):len(timeline["events"]) + 2] == ["", "Sources:"]
+    line = next(line for line in events if line.startswith("7 Jul 2023"))
+    numbers = {entry.split("] ")[1].rsplit(" (", 1)[-1].rstrip(")"): entry.split("]")[0] + "]" for entry in legend}
+    assert numbers["000_f639dc0ee243de40.txt"] in line and numbers["002_6a22dc8fdb0ad288.txt"] in line
+    assert "[1] " in lines[-len(legend)] and "Ministry wants to leave (000_f639dc0ee243de40.txt)" in "\n".join(legend)
+    assert max(len(line) for line in lines) <= 140
     assert format_events([]) == "No dated events match."
 
 
@@ -372,5 +394,6 @@ def test_cli_json_on_the_shipped_corpus(tmp_path, articles):
     assert list(tmp_path.rglob("timeline.json"))
     done = _run_cli(["--from", "2024-07", "--to", "2024-07", "--query", "parliament vote"], tmp_path)
     assert done.returncode == 0, done.stderr
-    [line] = done.stdout.splitlines()
-    assert line.startswith("Jul 2024") and "parliament" in line and line.endswith("004_79896ee4f2c82973.txt]")
+    line, blank, heading, *sources = done.stdout.splitlines()
+    assert line.startswith("Jul 2024") and "parliament" in line and line.endswith("[1][2][3]")
+    assert sources[2].startswith("[3] ") and sources[2].endswith("(004_79896ee4f2c82973.txt)")

@@ -219,8 +219,8 @@ def test_forged_options_cannot_choose_paths(bot, tmp_path: Path) -> None:
     (evil / "planted.txt").write_text("Planted article\n\nThe planted article says the vote was in 1999.\n")
     opts = [{"name": n, "type": 3, "value": str(evil)} for n in ("path", "corpus", "folder", "data_dir")]
     it = raw(fake, "reindex", fake.admin, MANAGE_GUILD, opts)
-    fake.wait_for(lambda: any("Reindexed" in (e.get("content") or "") for e in it.edits) or it.errors, 60,
-                  "the reindex result")
+    fake.wait_for(lambda: any(w in (e.get("content") or "") for e in it.edits for w in ("Reindexed", "Up to date"))
+                  or it.errors, 60, "the reindex result")
     assert not it.errors, it.errors
     idx = IndexStore(bot.data / "index").load()
     assert "planted.txt" not in idx.articles and set(idx.articles) == {p.name for p in bot.corpus.glob("*.txt")}
