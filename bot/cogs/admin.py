@@ -157,8 +157,18 @@ class Admin(commands.Cog):
         stats["Questions answered"] = f"{s.questions_answered:,}"
         store = getattr(self.bot, "feedback", None)
         if store is not None:
-            c = await store.counts()
-            stats["Feedback"] = f"👍 {c['up']} · 👎 {c['down']} on {c['answers']} answers"
+            try:
+                c = await store.counts()
+                stats["Feedback"] = f"👍 {c['up']} · 👎 {c['down']} on {c['answers']} answers"
+            except Exception as exc:  # /status is where a broken database should show, not fail
+                stats["Feedback"] = f"cannot be read ({exc})"
+            if store.last_failure is not None:
+                at, error = store.last_failure
+                now = "failing" if store.last_write is None or store.last_write < at else "working again"
+                stats["Feedback database"] = (
+                    f"{now}: {store.write_failures:,} write(s) failed, the last at "
+                    f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(at))} ({error}); answers are sent "
+                    "without vote buttons while it fails")
         limits = getattr(self.bot, "limits", None)
         if limits is not None:
             stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"
