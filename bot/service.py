@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 import time
 import unicodedata
@@ -49,14 +50,24 @@ class ReindexOutcome:
     error: str | None
 
 
+# Discord mentions (<@user>, <@!user>, <@&role>, <#channel>) and @everyone / @here: how a question is addressed,
+# never part of it; left in, "@everyone How much ..." is not read as a question about an amount.
+MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
+
+
+def strip_mentions(text: str) -> str:
+    """The text without Discord mentions, white space folded."""
+    return " ".join(MENTION.sub(" ", text).split())
+
+
 def clean_question(question: str, max_chars: int) -> str:
-    """The question with control and invisible characters removed and white space folded."""
+    """The question without mentions, control and invisible characters, white space folded."""
     kept = "".join(
         " " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c
         for c in question
         if unicodedata.category(c) not in {"Cf", "Co", "Cs", "Cn"}
     )
-    text = " ".join(kept.split())
+    text = strip_mentions(kept)  # after the invisible characters are gone: "@\u200beveryone" is a mention too
     if not text:
         raise QuestionError("The question is empty: ask something about the articles.")
     if len(text) > max_chars:

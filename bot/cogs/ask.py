@@ -17,7 +17,7 @@ from bot import render
 from bot.checks import guild_refusal
 from bot.conversation import ThreadMemory, follow_up_query
 from bot.limits import Busy, wait_text
-from bot.service import QuestionError, clean_question
+from bot.service import QuestionError, clean_question, strip_mentions
 from bot.views import feedback_view
 from index.answer import Answer
 
@@ -157,7 +157,7 @@ class Ask(commands.Cog):
 
     async def _answer_message(self, message: discord.Message, previous: str | None, in_thread: bool) -> None:
         me = self.bot.user
-        question = strip_mentions_of(message.content, me.id, own_role_ids(message, me.id))
+        question = strip_mentions(strip_mentions_of(message.content, me.id, own_role_ids(message, me.id)))
         if not question:
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NONE)
             return
