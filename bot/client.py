@@ -151,8 +151,6 @@ def _fail(message: str) -> int:
 
 
 async def _run(bot: CiteBot, token: str) -> int:
-    from bot.cli import USER_ERRORS
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -160,12 +158,22 @@ async def _run(bot: CiteBot, token: str) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    try:
+        return await _serve(bot, token, stop)
+    finally:
+        await bot.service.stop()  # a build in progress stops at its next batch; the old index stays
+
+
+async def _serve(bot: CiteBot, token: str, stop: asyncio.Event) -> int:
+    from bot.cli import USER_ERRORS
+
     async with bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper.done():
             log.info("stopping")
+            bot.service.cancel_builds()
             await bot.close()
             runner.cancel()
         stopper.cancel()
