@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -13,6 +14,7 @@ from discord.ext import commands
 from bot import render
 from bot.checks import admin_refusal
 from bot.service import ReindexRunning
+from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,11 @@ class Admin(commands.Cog):
             report = await self.service.reindex(progress.update)
         except ReindexRunning:
             await progress.finish(ALREADY)
+        except BuildCancelled:  # the bot is shutting down; its connection may already be closed
+            log.info("reindex stopped: the bot is shutting down; the previous index stays in use")
+            with contextlib.suppress(Exception):
+                await progress.finish("Reindex stopped: the bot is shutting down. The previous index is still "
+                                      "in use; run /reindex again once it is back.")
         except Exception as exc:
             log.exception("reindex failed")
             await progress.finish(f"Reindex failed: {exc}. The previous index is still in use.")
