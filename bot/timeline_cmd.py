@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import EXIT_USAGE, _ready_service  # bot.cli imports this module: import it back late
+    from bot.cli import EXIT_USAGE, _ready_service, printable  # bot.cli imports this module: import it back late
 
     try:
         select_events(None, args.date_from, args.date_to, args.query)  # refuse a bad range before building
@@ -38,5 +38,18 @@ def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
     except TimelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(json.dumps({"events": events}, ensure_ascii=False, indent=1) if args.json else format_events(events))
+    print(json.dumps({"events": events}, ensure_ascii=False, indent=1) if args.json
+          else format_events(_printable(events, printable)))
     return 0
+
+
+def _printable(events: list[dict], printable) -> list[dict]:
+    """The events with the corpus's text (a line break or terminal escape in a sentence or file name) made
+    safe to print one event per line."""
+    def tidy(key: str, value):
+        if not isinstance(value, str):
+            return value
+        return printable(value if key == "source" else " ".join(value.split()))  # a file name is shown as it is
+
+    return [{k: ([{ck: tidy(ck, cv) for ck, cv in c.items()} for c in v] if k == "citations" else tidy(k, v))
+             for k, v in ev.items()} for ev in events]
