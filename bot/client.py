@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -74,19 +75,26 @@ class CiteBot(commands.Bot):
         self.settings = settings
         self.service = service
         self.feedback = feedback
+        self.feedback_error: str | None = None  # why there is no feedback database, when there is none
         d = settings.discord
         self.limits = Limits(d.max_concurrent, Cooldown(d.cooldown_questions, d.cooldown_seconds))
         self.synced: list[str] = []
 
     async def setup_hook(self) -> None:
-        if self.feedback is None:
-            self.feedback = await asyncio.to_thread(FeedbackStore, self.settings.db_path)
         self.add_dynamic_items(VoteButton)
         for ext in EXTENSIONS:
             await self.load_extension(ext)
+        # The index first: a data folder it cannot be built in is one line naming the folder (DataDirError).
         report = await self.service.start()
         if report is not None:
             log.info("index built: %d articles, %d passages", report.articles, report.chunks)
+        if self.feedback is None:
+            try:
+                self.feedback = await asyncio.to_thread(FeedbackStore, self.settings.db_path)
+            except (sqlite3.Error, OSError) as exc:  # e.g. a read-only data folder holding a prebuilt index
+                self.feedback_error = f"{self.settings.db_path} cannot be opened ({exc})"
+                log.warning("feedback is not recorded: %s; answers are sent without vote buttons",
+                            self.feedback_error)
         await self.sync_commands()
 
     async def on_message(self, message: discord.Message) -> None:

@@ -163,6 +163,8 @@ class Admin(commands.Cog):
         stats["Uptime"] = render.duration(time.time() - s.started_at)
         stats["Questions answered"] = f"{s.questions_answered:,}"
         store = getattr(self.bot, "feedback", None)
+        if store is None and getattr(self.bot, "feedback_error", None):
+            stats["Feedback"] = f"not recorded: {self.bot.feedback_error}"
         if store is not None:
             try:
                 c = await store.counts()
