@@ -29,6 +29,7 @@ from bot.limits import Cooldown, Limits
 from bot.service import Service
 from bot.settings import Settings, SettingsError
 from bot.views import VoteButton
+from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ async def _serve(bot: CiteBot, token: str, stop: asyncio.Event) -> int:
         stopper.cancel()
         try:
             await runner
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, BuildCancelled):  # stopped, perhaps while the index was being built
             return 0
         except discord.LoginFailure:
             return _fail("Discord rejected the token: check DISCORD_TOKEN or discord.token_file "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ from index.store import IndexStore
 from tests.conftest import make_settings
 from tests.fakediscord import FakeDiscord
 from tests.reliability.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
-from tests.reliability.common import FIGURES, write_corpus
+from tests.reliability.common import FIGURES, ROOT, write_corpus
 
 NO_TIMELINE = {"timeline": lambda articles: []}
 
@@ -90,3 +92,25 @@ def test_sigterm_during_reindex_exits_within_seconds_and_keeps_the_old_index(tmp
     loaded = store.load(verify=True)
     assert len(loaded.articles) == 5
     FIGURES["SIGTERM during /reindex"]["exit after"] = f"{seconds:.1f}s"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_sigterm_while_the_first_index_is_built_exits_within_seconds(tmp_path: Path) -> None:
+    token = "shutdown-token-Q5"
+    with FakeDiscord(token=token) as fake:
+        bot = BotProcess(fake, tmp_path, token)
+        write_corpus(bot.corpus / "more", range(800), "first")  # no index yet: a build of tens of seconds
+        bot.proc = subprocess.Popen([sys.executable, "-m", "bot", "-v", "run"], cwd=ROOT, env=bot.env,
+                                    stdout=bot.log.open("ab"), stderr=subprocess.STDOUT)
+        try:
+            fake.wait_for(lambda: "Building the index" in bot.output(), 60, "the build to start")
+            time.sleep(1.0)
+            bot.proc.send_signal(signal.SIGTERM)
+            code = bot.proc.wait(20)
+        finally:
+            if bot.proc.poll() is None:
+                bot.proc.kill()
+                bot.proc.wait(10)
+    assert code == 0 and "Traceback" not in bot.output(), bot.output()[-3000:]
+    assert IndexStore(bot.data / "index").current_path() is None  # nothing half-built was published
