@@ -27,7 +27,8 @@ def check_date(value: str | None, name: str) -> str | None:
     try:
         parse_iso(value)
     except TimelineError:
-        raise QuestionError(f"“{name}” should be a date like 2024, 2024-07 or 2024-07-18, not “{value[:40]}”.") from None
+        message = f"“{name}” should be a date like 2024, 2024-07 or 2024-07-18, not “{value[:40]}”."
+        raise QuestionError(message) from None
     return value
 
 
