@@ -110,9 +110,12 @@ def _entries(folder: Path, skipped: list[Skipped]) -> list[tuple[Path, Path, str
 
 def _regular(path: Path, root: Path) -> Path:
     """The real path of a regular file inside `root`; CorpusError naming what it is otherwise."""
-    real = _inside(path, root)
     try:
-        mode = real.stat().st_mode
+        mode = path.lstat().st_mode
+        real = path  # reached without following a link (os.walk follows none): inside the folder
+        if stat.S_ISLNK(mode):
+            real = _inside(path, root)
+            mode = real.stat().st_mode
     except OSError as exc:
         raise CorpusError(f"cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
