@@ -1,11 +1,14 @@
 """Load figures: many users asking the real bot process at once through the local fake Discord API.
 
     .venv/bin/python benchmarks/bench_load.py                          # 500 questions, 50 users, 4 s
+    .venv/bin/python benchmarks/bench_load.py --flood                  # 500 /ask from 50 users in 0.5 s
     .venv/bin/python benchmarks/bench_load.py --questions 1000 --users 100 --spread 5 --reindex
     .venv/bin/python benchmarks/bench_load.py --no-cooldown            # every question answered (no refusals)
 
-Prints answered / refused (cooldown or busy) / unanswered / duplicated, reply time p50/p95 (from the
-dispatch of the event to the reply reaching the fake API), the largest gap between gateway heartbeats
+Prints answered / refused (busy beyond the queue bound, or cooldown) / unanswered / duplicated, whether every
+question got exactly one reply, reply time p50/p95 (from the dispatch of the event to the reply reaching the
+fake API; all replies, answers, refusals), "Questions in progress" as an admin's /status saw it during the
+flood (it never exceeds max_concurrent running + as many waiting), the largest gap between gateway heartbeats
 (the bot's event loop stalling shows as a late heartbeat) and the bot's RSS before and after. The bot uses
 the hashing encoder (no model) unless --backend says otherwise. Only 127.0.0.1 is used. Numbers on a
 shared 2-core machine are noisy: compare rows of the same run.
@@ -36,7 +39,11 @@ def main() -> int:
     ap.add_argument("--no-cooldown", action="store_true", help="no per-user cooldown, 64 questions at once")
     ap.add_argument("--backend", default="hashing", choices=["hashing", "onnx", "torch"])
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--flood", action="store_true",
+                    help="500 /ask (no mentions) from 50 users within half a second, /status sampled meanwhile")
     args = ap.parse_args()
+    if args.flood:
+        args.questions, args.users, args.spread, args.mentions = 500, 50, 0.5, 0.0
     args.questions = min(args.questions, 5000)  # bounded, whatever is asked
     args.rounds = min(max(args.rounds, 1), 5)
 
@@ -55,7 +62,7 @@ def main() -> int:
                 if args.reindex:
                     add_articles(bot, 150 * (r + 1), sentences=15)
                 res = run_load(bot, args.questions, args.users, args.spread, args.mentions, args.reindex,
-                               seed=r, first_user=r * args.users)
+                               seed=r, first_user=r * args.users, status_every=50 if args.flood else 0)
                 print(f"\nround {r + 1}")
                 for k, v in res.figures().items():
                     print(f"  {k:<26} {v}")

@@ -6,9 +6,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from bot import timeline_cmd
 from bot.service import DataDirError, QuestionError, ReindexRunning, Service
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_PIPE
     except USER_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # a file or folder the user pointed at cannot be used
         where = f"{exc.filename}: " if exc.filename else ""
@@ -190,15 +192,52 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(answer.as_json(), ensure_ascii=False) if args.json else format_answer(answer))
         return 0
     status = 0
-    for line in sys.stdin:
-        if not line.strip():
+    max_chars = settings.answer.max_question_chars
+    for n, (line, problem) in enumerate(read_lines(sys.stdin.buffer, 4 * max_chars + 64), 1):
+        if not line.strip() and problem is None:
             continue
         try:
+            if problem is not None:
+                raise QuestionError(problem)
             out = service.ask_sync(line).as_json()
-        except QuestionError as exc:
-            out, status = {"question": line.rstrip("\n"), "error": str(exc)}, EXIT_FAILED
+        except QuestionError as exc:  # one line of output for each line of input, whatever it held
+            out, status = {"question": clip(line, ECHO_CHARS), "line": n, "error": str(exc)}, EXIT_FAILED
         print(json.dumps(out, ensure_ascii=False) if args.json else format_answer_dict(out), flush=True)
     return status
+
+
+ECHO_CHARS = 200  # how much of a refused question is repeated in its error record
+
+
+def read_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[str, str | None]]:
+    """The lines of a byte stream as (text, problem): never more than `limit` bytes of a line in memory (the
+    rest is skipped), bytes that are not UTF-8 replaced; `problem` says what was wrong with the line, if anything."""
+    while raw := stream.readline(limit + 1):
+        problem = None
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            problem = f"The question is too long (the line has over {limit:,} bytes)."
+            while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+            raw = raw[:limit]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            problem = problem or f"The line is not UTF-8 text (invalid byte at offset {exc.start}); nothing was asked."
+        yield text.rstrip("\r\n"), problem
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Terminal controls: C0/C1 characters (escape sequences, bell, carriage return) and bidirectional overrides.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text from the corpus made safe to print on one terminal line: control characters shown escaped (\\x1b)."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
@@ -252,8 +291,8 @@ def format_answer(answer: Answer) -> str:
 
 def format_answer_dict(out: dict, full: dict | None = None) -> str:
     if "error" in out:
-        return f"Q: {out['question']}\nerror: {out['error']}\n"
-    lines = [out["answer"]]
+        return f"Q: {printable(out['question'])}\nerror: {printable(out['error'])}\n"
+    lines = [printable(" ".join(out["answer"].split()))]
     if out["citations"]:
         lines += ["", "Sources:"]
     for c in out["citations"]:
@@ -261,10 +300,10 @@ def format_answer_dict(out: dict, full: dict | None = None) -> str:
         if full and full[c["n"]].date_inferred:
             date += " (inferred)"
         facts = [date, c.get("outlet"), f"by {c['author']}" if c.get("author") else None, c["source"]]
-        lines.append(f"[{c['n']}] {c['title'] or c['source']} ({'; '.join(f for f in facts if f)})")
-        lines.append(f"    “{' '.join(c['text'].split())}”")
+        lines.append(printable(f"[{c['n']}] {c['title'] or c['source']} ({'; '.join(f for f in facts if f)})"))
+        lines.append(f"    “{printable(' '.join(c['text'].split()))}”")
         if c.get("url"):
-            lines.append(f"    {c['url']}")
+            lines.append(f"    {printable(c['url'])}")
     return "\n".join(lines)
 
 
@@ -276,9 +315,9 @@ def format_build(r: BuildReport) -> str:
         lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
                  f"{r.embedded} newly embedded, {r.reused} reused."]
     for s in r.skipped:
-        lines.append(f"skipped {s.path}: {s.reason}")
+        lines.append(printable(f"skipped {s.path}: {s.reason}"))
     for s in r.warnings:
-        lines.append(f"warning {s.path}: {s.reason}")
+        lines.append(printable(f"warning {s.path}: {s.reason}"))
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 
 import aiohttp
@@ -25,6 +26,7 @@ from bot.limits import Cooldown, Limits
 from bot.service import Service
 from bot.settings import Settings, SettingsError
 from bot.views import VoteButton
+from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +73,26 @@ class CiteBot(commands.Bot):
         self.settings = settings
         self.service = service
         self.feedback = feedback
+        self.feedback_error: str | None = None  # why there is no feedback database, when there is none
         d = settings.discord
         self.limits = Limits(d.max_concurrent, Cooldown(d.cooldown_questions, d.cooldown_seconds))
         self.synced: list[str] = []
 
     async def setup_hook(self) -> None:
-        if self.feedback is None:
-            self.feedback = await asyncio.to_thread(FeedbackStore, self.settings.db_path)
         self.add_dynamic_items(VoteButton)
         for ext in EXTENSIONS:
             await self.load_extension(ext)
+        # The index first: a data folder it cannot be built in is one line naming the folder (DataDirError).
         report = await self.service.start()
         if report is not None:
             log.info("index built: %d articles, %d passages", report.articles, report.chunks)
+        if self.feedback is None:
+            try:
+                self.feedback = await asyncio.to_thread(FeedbackStore, self.settings.db_path)
+            except (sqlite3.Error, OSError) as exc:  # e.g. a read-only data folder holding a prebuilt index
+                self.feedback_error = f"{self.settings.db_path} cannot be opened ({exc})"
+                log.warning("feedback is not recorded: %s; answers are sent without vote buttons",
+                            self.feedback_error)
         await self.sync_commands()
 
     async def on_message(self, message: discord.Message) -> None:
@@ -186,8 +195,6 @@ def _fail(message: str) -> int:
 
 
 async def _run(bot: CiteBot, token: str) -> int:
-    from bot.cli import USER_ERRORS
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -195,18 +202,28 @@ async def _run(bot: CiteBot, token: str) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    try:
+        return await _serve(bot, token, stop)
+    finally:
+        await bot.service.stop()  # a build in progress stops at its next batch; the old index stays
+
+
+async def _serve(bot: CiteBot, token: str, stop: asyncio.Event) -> int:
+    from bot.cli import USER_ERRORS
+
     async with bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper.done():
             log.info("stopping")
+            bot.service.cancel_builds()
             await bot.close()
             runner.cancel()
         stopper.cancel()
         try:
             await runner
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, BuildCancelled):  # stopped, perhaps while the index was being built
             return 0
         except discord.LoginFailure:
             return _fail("Discord rejected the token: check DISCORD_TOKEN or discord.token_file "

@@ -8,12 +8,14 @@ transaction; the async wrappers run it in a worker thread so the event loop neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.answer import Answer
@@ -43,13 +45,21 @@ CREATE TABLE IF NOT EXISTS threads (
 
 
 class FeedbackStore:
-    """One connection, used from worker threads one call at a time."""
+    """One connection, used from worker threads one call at a time.
 
-    def __init__(self, path: Path) -> None:
+    A write that fails (a full disk, another process holding the write lock for longer than `timeout`
+    seconds) raises, and is counted in `write_failures` and `last_failure` for /status.
+    """
+
+    def __init__(self, path: Path, timeout: float = 1.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.write_failures = 0
+        self.last_failure: tuple[float, str] | None = None  # (time, error) of the latest failed write
+        self.last_write: float | None = None  # time of the latest successful write
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        # Short: an answer waits for its row before it is sent, and a lock held longer is a stuck process.
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=timeout)
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
@@ -65,18 +75,30 @@ class FeedbackStore:
 
     # -- sync API (worker threads) -------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a failure is counted before it is raised."""
+        with self._lock:
+            try:
+                with self._db:
+                    yield self._db
+            except (sqlite3.Error, OSError) as exc:
+                self.write_failures += 1
+                self.last_failure = (time.time(), str(exc))
+                raise
+            self.last_write = time.time()
+
     def add_answer_sync(self, answer: Answer) -> int:
         cites = [{"n": c.n, "source": c.source, "title": c.title, "date": c.date, "start": c.start, "end": c.end}
                  for c in answer.citations]
-        with self._lock, self._db:
-            cur = self._db.execute("INSERT INTO answers (question, answer, citations, created) VALUES (?,?,?,?)",
-                                   (answer.question, answer.answer, json.dumps(cites, ensure_ascii=False),
-                                    time.time()))
+        with self._writing() as db:
+            cur = db.execute("INSERT INTO answers (question, answer, citations, created) VALUES (?,?,?,?)",
+                             (answer.question, answer.answer, json.dumps(cites, ensure_ascii=False), time.time()))
             return int(cur.lastrowid)
 
     def vote_sync(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Record or change a user's vote; False when the answer is unknown."""
-        with self._lock, self._db:
+        with self._writing():
             if self._db.execute("SELECT 1 FROM answers WHERE id=?", (answer_id,)).fetchone() is None:
                 return False
             self._db.execute(
@@ -93,7 +115,7 @@ class FeedbackStore:
         return {"up": int(up), "down": int(down), "answers": int(answers)}
 
     def set_thread_sync(self, thread_id: int, question: str) -> None:
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute("INSERT INTO threads VALUES (?,?,?) ON CONFLICT (thread_id) DO UPDATE SET "
                              "question=excluded.question, updated=excluded.updated", (thread_id, question, time.time()))
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.settings import Settings
 from corpus.load import load_articles
-from corpus.models import CorpusError, LoadReport
+from corpus.models import LoadReport
 from index.answer import Answer, AnswerConfig, AnswerModel, Composer
-from index.build import BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
+from index.build import BuildCancelled, BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
 from index.encoder import Encoder, HashingEncoder, Progress, make_encoder
 from index.evaluate import Baseline, Outcome, Quote
 from index.reader import OnnxReader, Reader
@@ -29,6 +31,7 @@ from index.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore, Loade
 from index.timeline import build_timeline, select_events
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class QuestionError(ValueError):
@@ -50,14 +53,24 @@ class ReindexOutcome:
     error: str | None
 
 
+# Discord mentions (<@user>, <@!user>, <@&role>, <#channel>) and @everyone / @here: how a question is addressed,
+# never part of it; left in, "@everyone How much ..." is not read as a question about an amount.
+MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
+
+
+def strip_mentions(text: str) -> str:
+    """The text without Discord mentions, white space folded."""
+    return " ".join(MENTION.sub(" ", text).split())
+
+
 def clean_question(question: str, max_chars: int) -> str:
-    """The question with control and invisible characters removed and white space folded."""
+    """The question without mentions, control and invisible characters, white space folded."""
     kept = "".join(
         " " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c
         for c in question
         if unicodedata.category(c) not in {"Cf", "Co", "Cs", "Cn"}
     )
-    text = " ".join(kept.split())
+    text = strip_mentions(kept)  # after the invisible characters are gone: "@\u200beveryone" is a mention too
     if not text:
         raise QuestionError("The question is empty: ask something about the articles.")
     if len(text) > max_chars:
@@ -90,6 +103,8 @@ class Service:
         self._composer: Composer | None = None
         self._swap_lock = threading.Lock()
         self._reindexing = threading.Lock()
+        self._stopping = threading.Event()
+        self._build_threads: list[threading.Thread] = []
         self.started_at = time.time()
         self.questions_answered = 0
         self.last_reindex: ReindexOutcome | None = None
@@ -123,24 +138,41 @@ class Service:
         except IndexMissing:
             reason = "no index yet"
         notify(f"Building the index: {reason}.")
-        return self.reindex_sync(progress)
+        try:
+            return self.reindex_sync(progress)
+        except IndexBusy:  # another process is building this index folder
+            pass
+        try:
+            self._install(self.store.load(verify=True))
+            notify("Another process is rebuilding the index; answering from the current one meanwhile.")
+            return None
+        except (IndexMissing, IndexCorrupt):
+            notify("Another process is building the index; waiting for it to finish.")
+        with self.store.locked(wait=True):
+            try:
+                self._install(self.store.load(verify=True))
+                return None
+            except (IndexMissing, IndexCorrupt):  # that build failed: build it here
+                return self.reindex_sync(progress)
 
     def reindex_sync(self, progress: Progress | None = None) -> BuildReport:
         """Rebuild from the corpus folder and swap the result in; the old index serves until then."""
         if not self._reindexing.acquire(blocking=False):
             raise ReindexRunning("A reindex is already running.")
         try:
+            if self._stopping.is_set():
+                raise BuildCancelled("the bot is stopping; the index in use is unchanged")
             self._check_data_dir()
             report = build_index(self.load_corpus(), self.encoder, self.store, self.build_config, progress,
-                                 self.extras)
+                                 self.extras, cancelled=self._stopping.is_set)
             self._install(self.store.load(verify=True))
-            self.last_reindex = ReindexOutcome(time.time(), report, None)
-            return report
-        except (CorpusError, IndexBusy, IndexCorrupt, OSError) as exc:
-            self.last_reindex = ReindexOutcome(time.time(), None, str(exc))
+        except Exception as exc:  # whatever it was, /status shows it
+            self.last_reindex = ReindexOutcome(time.time(), None, str(exc) or exc.__class__.__name__)
             raise
         finally:
             self._reindexing.release()
+        self.last_reindex = ReindexOutcome(time.time(), report, None)
+        return report
 
     def _check_data_dir(self) -> None:
         root = self.settings.resolve(self.settings.data.dir)
@@ -201,7 +233,7 @@ class Service:
     # -- async front for the bot -----------------------------------------------------------------------
 
     async def start(self) -> BuildReport | None:
-        return await asyncio.to_thread(self.ensure_index)
+        return await self._in_build_thread(self.ensure_index)
 
     async def ask(self, question: str) -> Answer:
         return await asyncio.to_thread(self.ask_sync, question)
@@ -213,4 +245,46 @@ class Service:
     async def reindex(self, progress: Progress | None = None) -> BuildReport:
         if self.reindexing:
             raise ReindexRunning("A reindex is already running.")
-        return await asyncio.to_thread(self.reindex_sync, progress)
+        return await self._in_build_thread(self.reindex_sync, progress)
+
+    async def _in_build_thread(self, fn: Callable[..., T], *args) -> T:
+        """fn(*args) in a daemon thread of its own. Not the default executor: asyncio.run waits for that at
+        exit, so a build there would hold up a shutdown until it finished (minutes)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future = loop.create_future()
+
+        def settle(result, error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is None:
+                done.set_result(result)
+            else:
+                done.set_exception(error)
+
+        def run() -> None:
+            try:
+                result, error = fn(*args), None
+            except BaseException as exc:  # handed to the awaiting task
+                result, error = None, exc
+            try:
+                loop.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:  # the loop has closed: nobody waits for it any more
+                pass
+
+        thread = threading.Thread(target=run, name="citebot-build", daemon=True)
+        self._build_threads = [t for t in self._build_threads if t.is_alive()] + [thread]
+        thread.start()
+        return await done
+
+    def cancel_builds(self) -> None:
+        """Stop a running build at its next batch, and refuse new ones: the process is shutting down."""
+        self._stopping.set()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Cancel a running build and give it `grace` seconds to stop; the index in use is unchanged either way."""
+        self.cancel_builds()
+        deadline = time.monotonic() + grace
+        for thread in self._build_threads:
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in self._build_threads):
+            log.warning("the index build did not stop within %.0f s; leaving it (nothing was published)", grace)

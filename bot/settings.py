@@ -6,12 +6,16 @@ only from the DISCORD_TOKEN environment variable or from the file that `discord.
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "settings.toml"
@@ -142,8 +146,12 @@ class Settings(BaseSettings):
             path = self.resolve(self.discord.token_file)
             try:
                 token = path.read_text(encoding="utf-8").strip()
+                mode = path.stat().st_mode
             except OSError as exc:
                 raise SettingsError(f"discord.token_file: {path} cannot be read ({exc.strerror})") from None
+            if mode & stat.S_IROTH:
+                log.warning("discord.token_file: %s can be read by every user of this machine (mode %s); "
+                            "run: chmod 600 %s", path, stat.filemode(mode), path)
         if not token:
             raise SettingsError("no Discord token: set DISCORD_TOKEN, or discord.token_file to a file outside the repo")
         return token

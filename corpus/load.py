@@ -17,8 +17,12 @@ date, a dateline's agency (the rules are in corpus/header.py); a sidecar's field
 from __future__ import annotations
 
 import datetime
+import errno
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -29,6 +33,9 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"
 DEFAULT_MAX_BYTES = 2_000_000
 _DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")  # ASCII digits only
+# The longest each metadata field is kept (characters); longer values are cut, with a warning.
+META_LIMITS = {"title": 300, "outlet": 200, "author": 200, "published_note": 1000, "url": 2048}
+_SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
 def load_articles(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
@@ -39,25 +46,29 @@ def load_articles(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadRepor
     skipped: list[Skipped] = []
     warnings: list[Skipped] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(folder).parts) or rel.endswith(META_SUFFIX):
+    root = folder.resolve()
+    for path, real, rel in _entries(folder, skipped):
+        if rel.endswith(META_SUFFIX) or path.stem.lower() == "readme":  # sidecars; notes about the folder
             continue
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
-            if path.name.lower() not in {"readme", "readme.md"}:
-                skipped.append(Skipped(rel, f"not an article file (only {', '.join(ARTICLE_SUFFIXES)} are read)"))
+            skipped.append(Skipped(rel, f"not an article file (only {', '.join(ARTICLE_SUFFIXES)} are read)"))
             continue
         try:
-            article = read_article(path, rel, max_bytes)
+            article = read_article(real, rel, max_bytes)
         except CorpusError as exc:
             skipped.append(Skipped(rel, str(exc)))
             continue
         sidecar = path.with_name(path.stem + META_SUFFIX)
-        if sidecar.is_file():
+        side_rel = sidecar.relative_to(folder).as_posix()
+        if sidecar.is_file() or sidecar.is_symlink():
             try:
-                article = replace(article, meta=_merge(article.meta, read_meta(sidecar)))
+                article = replace(article, meta=_merge(article.meta, read_meta(_regular(sidecar, root))))
             except CorpusError as exc:
-                warnings.append(Skipped(sidecar.relative_to(folder).as_posix(), f"{exc}; header metadata used"))
+                warnings.append(Skipped(side_rel, f"{exc}; header metadata used"))
+        meta, notes = tidy_meta(article.meta)
+        if notes:
+            article = replace(article, meta=meta)
+            warnings.append(Skipped(side_rel if sidecar.exists() else rel, "; ".join(notes)))
         digest = article.sha256
         if digest in seen:
             skipped.append(Skipped(rel, f"same text as {seen[digest]}, indexed once"))
@@ -65,6 +76,67 @@ def load_articles(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadRepor
         seen[digest] = rel
         articles.append(article)
     return LoadReport(tuple(articles), tuple(skipped), tuple(warnings))
+
+
+def _entries(folder: Path, skipped: list[Skipped]) -> list[tuple[Path, Path, str]]:
+    """The files under `folder` as (path, real path, path relative to `folder`), sorted, hidden ones left out;
+    links to folders, links leaving the folder, broken links, link loops and special files (a FIFO would block
+    the build for ever) go to `skipped` with the reason."""
+    root = folder.resolve()
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        base = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for d in [d for d in dirnames if (base / d).is_symlink()]:  # os.walk does not go into them
+            dirnames.remove(d)
+            rel = (base / d).relative_to(folder).as_posix()
+            try:
+                _inside(base / d, root)
+                skipped.append(Skipped(rel, "a link to a folder: not followed (its files are read where they are)"))
+            except CorpusError as exc:
+                skipped.append(Skipped(rel, str(exc)))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = base / name
+            rel = path.relative_to(folder).as_posix()
+            try:
+                out.append((path, _regular(path, root), rel))
+            except CorpusError as exc:
+                skipped.append(Skipped(rel, str(exc)))
+    return sorted(out)
+
+
+def _regular(path: Path, root: Path) -> Path:
+    """The real path of a regular file inside `root`; CorpusError naming what it is otherwise."""
+    try:
+        mode = path.lstat().st_mode
+        real = path  # reached without following a link (os.walk follows none): inside the folder
+        if stat.S_ISLNK(mode):
+            real = _inside(path, root)
+            mode = real.stat().st_mode
+    except OSError as exc:
+        raise CorpusError(f"cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise CorpusError(f"not a regular file ({_SPECIAL.get(stat.S_IFMT(mode), 'a special file')}): not read")
+    return real
+
+
+def _inside(path: Path, root: Path) -> Path:
+    """The real path of `path`, which must stay inside `root` (the resolved corpus folder); CorpusError for a
+    link that leaves it, a broken link or a link loop."""
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        if not path.is_symlink():
+            raise CorpusError("removed while being read") from None
+        raise CorpusError(f"a broken link (to {os.readlink(path)}, which does not exist)") from None
+    except OSError as exc:
+        reason = "a link loop" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror or exc})"
+        raise CorpusError(reason) from None
+    if not real.is_relative_to(root):
+        raise CorpusError(f"a link to {real}, outside the corpus folder: not read")
+    return real
 
 
 def read_article(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -128,6 +200,26 @@ def _header_meta(text: str) -> tuple[ArticleMeta, int, int]:
     h = read_header(text)
     meta = ArticleMeta(title=h.title, author=h.author, published=h.published, outlet=h.outlet)
     return meta, h.quote_start, h.body_start
+
+
+def tidy_meta(meta: ArticleMeta) -> tuple[ArticleMeta, list[str]]:
+    """The metadata without control characters (terminal escapes, line breaks) and within META_LIMITS;
+    and what was changed, in words."""
+    values, notes = {}, []
+    for name, limit in META_LIMITS.items():
+        value = getattr(meta, name)
+        if value is None:
+            continue
+        clean = value
+        if any(unicodedata.category(c) == "Cc" for c in value):  # line breaks become spaces, the rest goes
+            clean = " ".join("".join(c for c in value if c.isspace() or unicodedata.category(c) != "Cc").split())
+            notes.append(f"{name}: control characters removed")
+        if len(clean) > limit:
+            notes.append(f"{name}: {len(clean):,} characters, cut to {limit:,}")
+            clean = clean[: limit - 1].rstrip() + "…"
+        if clean != value:
+            values[name] = clean or None
+    return (replace(meta, **values) if values else meta), notes
 
 
 def _merge(base: ArticleMeta, override: ArticleMeta) -> ArticleMeta:

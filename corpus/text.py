@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 
 import snowballstemmer
@@ -115,7 +116,17 @@ _STOPWORDS = set(
     "her they them their what's s t one ever yet up down out off again further once while during before after "
     "above below between through against until".split()
 )
-_stemmer = snowballstemmer.stemmer("english")
+# The snowball stemmer keeps the word being stemmed in its own fields, so threads sharing one would stem each
+# other's words (wrong stems, IndexError); each thread gets its own.
+_stemmers = threading.local()
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
 
 # Irregular verb forms mapped to the base form, which the stemmer cannot do ("withdrew" finds "withdraw").
 _IRREGULAR_TABLE = """
@@ -157,7 +168,7 @@ def _normalise_word(word: str) -> str:
     if word not in _SPELLING_KEEP:
         for pattern, repl in _SPELLING:
             word = pattern.sub(repl, word)
-    return _stemmer.stemWord(word)
+    return _stem(word)
 
 
 def words(text: str) -> list[str]:

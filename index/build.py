@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -91,8 +91,13 @@ def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: 
     return None
 
 
+class BuildCancelled(Exception):
+    """The build was asked to stop (the process is shutting down); nothing was published."""
+
+
 def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig,
-                progress: Progress | None = None, extras: Mapping[str, ExtraBuilder] | None = None) -> BuildReport:
+                progress: Progress | None = None, extras: Mapping[str, ExtraBuilder] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> BuildReport:
     """Build a new generation from the loaded articles and publish it; the old one serves until then.
 
     When the serving generation already matches the articles (texts and metadata), model, settings and code,
@@ -101,10 +106,58 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
     When the serving generation was built with the same model and settings and every article in it is
     unchanged, only the added articles are chunked, embedded and appended (vector index and lexical
     counts); otherwise everything is rebuilt, still reusing the embeddings of unchanged passages.
+
+    The store's build lock is held throughout, so a second build of the same folder (another process) gets
+    IndexBusy at once instead of extending a generation the first one is about to remove. `cancelled` is
+    asked between steps and between embedding batches; when it says yes the build stops with BuildCancelled.
     """
+    with store.locked():
+        return _build(report, encoder, store, config, _Checked(progress, cancelled), extras)
+
+
+class _Checked:
+    """The progress callback, which also stops the build when it has been cancelled."""
+
+    def __init__(self, progress: Progress | None, cancelled: Callable[[], bool] | None) -> None:
+        self.progress = progress
+        self.cancelled = cancelled
+
+    def check(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise BuildCancelled("the build was cancelled; the index in use is unchanged")
+
+    def __call__(self, done: int, total: int) -> None:
+        self.check()
+        if self.progress is not None:
+            self.progress(done, total)
+
+
+class _Watched(Sequence[Article]):
+    """The articles, with `check` asked before each is handed out: a long extra (the timeline takes seconds
+    per hundred articles) then stops between articles when the build is cancelled."""
+
+    def __init__(self, articles: Sequence[Article], check: Callable[[], None]) -> None:
+        self._articles = articles
+        self._check = check
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, i):
+        self._check()
+        return self._articles[i]
+
+    def __iter__(self) -> Iterator[Article]:
+        for article in self._articles:
+            self._check()
+            yield article
+
+
+def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig, progress: _Checked,
+           extras: Mapping[str, ExtraBuilder] | None) -> BuildReport:
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    clock = _Clock(timings)
+    clock = _Clock(timings, progress.check)
     old = _previous(store, encoder.model_id)
     clock("load previous")
     if old is not None and staleness(old.manifest, report, encoder.model_id, config, extras or {}) is None:
@@ -157,7 +210,7 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
         bm25, counts = _bm25_append(None, {}, [c.text for c in chunks])
         clock("lexical index")
     records = [ArticleRecord(a.id, a.sha256, a.meta, len(a.text)) for a in report.articles]
-    built_extras = {name: fn(report.articles) for name, fn in (extras or {}).items()}
+    built_extras = {name: fn(_Watched(report.articles, progress.check)) for name, fn in (extras or {}).items()}
     clock("extras")
     with store.writing() as tmp:
         write_generation(tmp, chunks, records, vectors, ann, bm25, built_extras, term_counts=counts,
@@ -178,7 +231,7 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
             "extras": sorted(built_extras),
         }
         final = store.commit(tmp, manifest)
-        clock("checksum and publish")
+        clock("checksum and publish", last=True)
     seconds = time.perf_counter() - started
     log.info("index %s: %d articles, %d chunks, %d embedded, %d reused in %.1fs (%s)",
              "appended" if plan is not None else "built", len(records), n_chunks, todo, n_chunks - todo,
@@ -188,14 +241,19 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
 
 
 class _Clock:
-    def __init__(self, into: dict[str, float]) -> None:
+    """Times the steps of a build; between steps, `check` may stop it."""
+
+    def __init__(self, into: dict[str, float], check: Callable[[], None] = lambda: None) -> None:
         self.into = into
+        self.check = check
         self.last = time.perf_counter()
 
-    def __call__(self, step: str) -> None:
+    def __call__(self, step: str, last: bool = False) -> None:
         now = time.perf_counter()
         self.into[step] = self.into.get(step, 0.0) + now - self.last
         self.last = now
+        if not last:  # once published, the build is done: too late to cancel
+            self.check()
 
 
 def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray],

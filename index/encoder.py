@@ -138,6 +138,8 @@ def model_fingerprint(path: str) -> str:
 class HashingEncoder:
     """Deterministic bag-of-terms vectors: fast and model-free, for tests and for trying the pipeline."""
 
+    BATCH = 256
+
     def __init__(self, dim: int = 256) -> None:
         self._dim = dim
         self.calls: list[list[str]] = []  # the texts each encode() call embedded, for tests to check
@@ -154,6 +156,8 @@ class HashingEncoder:
         self.calls.append(list(texts))
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         for row, text in enumerate(texts):
+            if progress and row and row % self.BATCH == 0:  # in batches, as the model encoders report
+                progress(row, len(texts))
             for term in terms(text):
                 digest = hashlib.blake2b(term.encode(), digest_size=8).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self._dim] += 1.0 if digest[4] & 1 else -1.0

@@ -2,14 +2,16 @@
 
 On first use the local model folder (`model.path`) is exported with `torch.onnx.export` (mean pooling and
 L2 normalisation included in the graph), quantised to int8 weights with onnxruntime's dynamic
-quantisation, and kept under `<data dir>/models/<model fingerprint>/`. Later processes load the cached
-file and never import torch, which also makes a cold `python -m bot ask` faster.
+quantisation, and kept under `<data dir>/models/<model fingerprint>/` with its SHA-256 beside it. Later
+processes check the digest (a damaged file is exported again), load the cached file and never import
+torch, which also makes a cold `python -m bot ask` faster.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -84,7 +86,10 @@ class OnnxEncoder:
                     raise EncoderError(f"model.backend = \"onnx\" needs onnxruntime ({exc}); install it or set "
                                        "model.backend = \"torch\"") from exc
                 target = self.model_file()
-                if not target.is_file():
+                if not verified(target):
+                    if target.is_file():  # one flipped bit changes answers silently: never use it
+                        log.warning("%s does not match the digest recorded when it was exported (damaged or "
+                                    "changed); exporting the model again", target)
                     export_model(self._path, target, self._quant, self.notify)
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
@@ -152,8 +157,10 @@ def export_model(model_path: str, target: Path, quantisation: str = "int8",
     """Export the folder's transformer + mean pooling + normalisation to ONNX, quantise, publish atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with _export_lock(target.parent):
-        if target.is_file():  # another process exported it while we waited
+        if verified(target):  # another process exported it while we waited
             return target
+        for stale in target.parent.glob(".export-*"):  # left by a process killed while exporting
+            shutil.rmtree(stale, ignore_errors=True)
         started = time.monotonic()
         notify(f"Preparing the embedding model for first use: exporting it to ONNX"
                f"{' and quantising it to int8' if quantisation == 'int8' else ''} (about 30 s, done once; kept in "
@@ -175,7 +182,9 @@ def export_model(model_path: str, target: Path, quantisation: str = "int8",
                                      nodes_to_exclude=_keep_fp32(fp32))
                 finally:
                     logging.disable(logging.NOTSET)
+            digest = _sha256(final)
             os.replace(final, target)
+            _write_digest(target, digest)
             notify(f"Model ready in {time.monotonic() - started:.0f} s.")
         except EncoderError:
             raise
@@ -184,6 +193,32 @@ def export_model(model_path: str, target: Path, quantisation: str = "int8",
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def digest_file(model_file: Path) -> Path:
+    """Where the model's SHA-256, recorded at export, is kept (`sha256sum -c` reads it)."""
+    return model_file.with_name(model_file.name + ".sha256")
+
+
+def verified(model_file: Path) -> bool:
+    """Whether the cached model is there and has the digest recorded when it was exported."""
+    try:
+        recorded = digest_file(model_file).read_text(encoding="utf-8").split()[0]
+        return _sha256(model_file) == recorded
+    except (OSError, IndexError, UnicodeDecodeError):  # no model, no digest (an older cache), or a damaged one
+        return False
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _write_digest(model_file: Path, digest: str) -> None:
+    """The digest file, replaced atomically (a kill in between leaves a mismatch, so the next load re-exports)."""
+    tmp = model_file.with_name(f".{model_file.name}.sha256.{secrets.token_hex(3)}")
+    tmp.write_text(f"{digest}  {model_file.name}\n", encoding="utf-8")
+    os.replace(tmp, digest_file(model_file))
 
 
 def _keep_fp32(model_file: Path) -> list[str]:

@@ -14,12 +14,16 @@ point leaves the previous generation serving. Nothing is pickled.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
+import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
@@ -36,6 +40,8 @@ from index.ann import apply_search_params
 from index.lexical import BM25
 from index.rowfile import RowFile
 from index.sentences import SentenceVectors
+
+log = logging.getLogger(__name__)
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -57,6 +63,14 @@ class IndexCorrupt(StoreError):
 
 class IndexBusy(StoreError):
     pass
+
+
+class IndexWriteError(StoreError, OSError):
+    """A new generation could not be written (a full or read-only disk); the serving one is untouched."""
+
+    def __init__(self, message: str, errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,8 @@ class IndexStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._holder: int | None = None  # the thread holding the build lock through this store, and how deep
+        self._depth = 0
 
     def _pointer(self) -> tuple[str, str | None] | None:
         """(generation name, SHA-256 of its manifest) from CURRENT, or None when there is no index yet."""
@@ -165,9 +181,9 @@ class IndexStore:
         pointer = self._pointer()
         return self.root / pointer[0] if pointer else None
 
-    def read_manifest(self) -> dict | None:
+    def read_manifest(self, pointer: tuple[str, str | None] | None = None) -> dict | None:
         """The serving generation's manifest, checked against the digest in CURRENT; None without an index."""
-        pointer = self._pointer()
+        pointer = pointer or self._pointer()
         if pointer is None:
             return None
         path = self.root / pointer[0]
@@ -184,10 +200,22 @@ class IndexStore:
 
     def load(self, verify: bool = True) -> LoadedIndex:
         """The serving generation; raises IndexMissing or IndexCorrupt, never returns a damaged index."""
-        path = self.current_path()
-        if path is None:
-            raise IndexMissing(f"{self.root}: no index has been built yet")
-        manifest = self.read_manifest()
+        pointer, moves = self._pointer(), 0
+        while True:
+            if pointer is None:
+                raise IndexMissing(f"{self.root}: no index has been built yet")
+            try:
+                return self._load(pointer, verify)
+            except IndexCorrupt:
+                # Another process published a new generation meanwhile and removed this one: load that one.
+                moved, moves = self._pointer(), moves + 1
+                if moved == pointer or moves > 3:
+                    raise
+                pointer = moved
+
+    def _load(self, pointer: tuple[str, str | None], verify: bool) -> LoadedIndex:
+        path = self.root / pointer[0]
+        manifest = self.read_manifest(pointer)
         if manifest.get("format") != FORMAT:
             raise IndexCorrupt(f"{path.name}: index format {manifest.get('format')!r}, expected {FORMAT}")
         if verify:
@@ -226,17 +254,50 @@ class IndexStore:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Path]:
-        """A fresh generation folder to fill; it is served only once `commit` names it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        """A fresh generation folder to fill; it is served only once `commit` names it.
+
+        A failure to write it (OSError, or the RuntimeError FAISS raises) becomes IndexWriteError, which says
+        "disk full" when it is and names the index folder, never the half-written generation.
+        """
+        with self.locked():
             self._sweep()
             path = self.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}.tmp"
-            path.mkdir()
             try:
+                path.mkdir()
                 yield path
+            except (OSError, RuntimeError) as exc:
+                if isinstance(exc, StoreError):
+                    raise
+                log.warning("writing a new index generation in %s failed: %s", self.root, exc)
+                raise write_error(self.root, exc) from exc
             finally:
                 if path.exists():  # not committed: a failed build leaves nothing behind
                     shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def locked(self, wait: bool = False) -> Iterator[None]:
+        """Hold the build lock: one build at a time per index folder, across processes, from reading the
+        previous generation to publishing the new one. IndexBusy when another holds it (unless `wait`)."""
+        me = threading.get_ident()
+        if self._holder == me:  # re-entered by the same build
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError as exc:
+                raise IndexBusy("another reindex is already writing this index; try again when it ends") from exc
+            self._holder, self._depth = me, 1
+            try:
+                yield
+            finally:
+                self._holder, self._depth = None, 0
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def commit(self, tmp: Path, manifest: dict) -> Path:
         """Checksum, fsync and publish a filled generation folder, then drop the older ones."""
@@ -255,7 +316,8 @@ class IndexStore:
         return final
 
     def _sweep(self, keep: str | None = None) -> None:
-        """Remove unfinished builds, and generations other than the serving one."""
+        """Remove unfinished builds, generations other than the serving one, and half-written pointers left
+        by a kill (only ever written under the build lock, which the caller holds)."""
         try:
             serving = keep or (self.current_path() or Path("")).name
         except IndexCorrupt:
@@ -263,18 +325,28 @@ class IndexStore:
         for child in self.root.iterdir():
             if child.name.startswith("gen-") and child.name != serving and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
+            elif child.name.startswith(f".{CURRENT}.") and child.is_file():
+                child.unlink(missing_ok=True)
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        with open(self.root / ".lock", "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise IndexBusy("another reindex is already writing this index; try again when it ends") from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+
+def write_error(root: Path, exc: BaseException) -> IndexWriteError:
+    """What a failed write of a new generation means to an admin: disk full (and where), or why else."""
+    err = getattr(exc, "errno", None)
+    if isinstance(exc, OSError):
+        reason = exc.strerror or exc.__class__.__name__
+    else:  # FAISS: "Error in ... write error in <path>: 1 != 2 (No space left on device)": keep the last part
+        found = re.search(r"\(([^()]+)\)\s*$", str(exc))
+        reason = found.group(1) if found else exc.__class__.__name__
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        free = None
+    if err in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc) or (free is not None and free < 1 << 20):
+        room = f"{free / 2**20:.1f} MB free" if free is not None else "no room"
+        return IndexWriteError(f"disk full: the new index could not be written in {root} ({room}; "
+                               f"{os.strerror(errno.ENOSPC)}); the index in use is unchanged", errno.ENOSPC)
+    return IndexWriteError(f"the new index could not be written in {root} ({reason}); the index in use is "
+                           "unchanged", err)
 
 
 def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRecord], vectors: np.ndarray,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -13,6 +14,7 @@ from discord.ext import commands
 from bot import render
 from bot.checks import admin_refusal
 from bot.service import ReindexRunning
+from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,11 @@ class Admin(commands.Cog):
             report = await self.service.reindex(progress.update)
         except ReindexRunning:
             await progress.finish(ALREADY)
+        except BuildCancelled:  # the bot is shutting down; its connection may already be closed
+            log.info("reindex stopped: the bot is shutting down; the previous index stays in use")
+            with contextlib.suppress(Exception):
+                await progress.finish("Reindex stopped: the bot is shutting down. The previous index is still "
+                                      "in use; run /reindex again once it is back.")
         except Exception as exc:
             log.exception("reindex failed")
             await progress.finish(f"Reindex failed: {exc}. The previous index is still in use.")
@@ -156,9 +163,21 @@ class Admin(commands.Cog):
         stats["Uptime"] = render.duration(time.time() - s.started_at)
         stats["Questions answered"] = f"{s.questions_answered:,}"
         store = getattr(self.bot, "feedback", None)
+        if store is None and getattr(self.bot, "feedback_error", None):
+            stats["Feedback"] = f"not recorded: {self.bot.feedback_error}"
         if store is not None:
-            c = await store.counts()
-            stats["Feedback"] = f"👍 {c['up']} · 👎 {c['down']} on {c['answers']} answers"
+            try:
+                c = await store.counts()
+                stats["Feedback"] = f"👍 {c['up']} · 👎 {c['down']} on {c['answers']} answers"
+            except Exception as exc:  # /status is where a broken database should show, not fail
+                stats["Feedback"] = f"cannot be read ({exc})"
+            if store.last_failure is not None:
+                at, error = store.last_failure
+                now = "failing" if store.last_write is None or store.last_write < at else "working again"
+                stats["Feedback database"] = (
+                    f"{now}: {store.write_failures:,} write(s) failed, the last at "
+                    f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(at))} ({error}); answers are sent "
+                    "without vote buttons while it fails")
         limits = getattr(self.bot, "limits", None)
         if limits is not None:
             stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"

@@ -17,7 +17,7 @@ from bot import render
 from bot.checks import guild_refusal
 from bot.conversation import ThreadMemory, follow_up_query
 from bot.limits import Busy, wait_text
-from bot.service import QuestionError, clean_question
+from bot.service import QuestionError, clean_question, strip_mentions
 from bot.views import feedback_view
 from index.answer import Answer
 
@@ -71,8 +71,12 @@ class Ask(commands.Cog):
             return {"content": render.abstention_text(answer), "allowed_mentions": NONE}
         parts = {"embed": render.answer_embed(answer, asked), "allowed_mentions": NONE}
         if self.feedback is not None:
-            answer_id = await self.feedback.add_answer(answer)
-            parts["view"] = feedback_view(answer_id)
+            try:
+                answer_id = await self.feedback.add_answer(answer)
+            except Exception as exc:  # a full disk or a locked database: the answer itself needs no disk
+                log.warning("could not store an answer for feedback, sending it without vote buttons: %s", exc)
+            else:
+                parts["view"] = feedback_view(answer_id)
         return parts
 
     # -- /ask ----------------------------------------------------------------------------------------------
@@ -97,7 +101,11 @@ class Ask(commands.Cog):
         except Busy:
             await interaction.response.send_message(BUSY, ephemeral=True, allowed_mentions=NONE)
             return
-        await interaction.response.defer(thinking=True, ephemeral=private)
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=private)
+        except BaseException:
+            slot.abandon()
+            raise
         async with slot:
             try:
                 answer = await self.service.ask(question)
@@ -112,7 +120,10 @@ class Ask(commands.Cog):
     async def _previous_question(self, channel_id: int) -> str | None:
         q = self.threads.get(channel_id)
         if q is None and self.feedback is not None:
-            q = await self.feedback.thread_question(channel_id)
+            try:
+                q = await self.feedback.thread_question(channel_id)
+            except Exception as exc:  # no earlier question then; the new one is answered on its own
+                log.warning("could not read the question of thread %s: %s", channel_id, exc)
             if q is not None:
                 self.threads.set(channel_id, q)
         return q
@@ -146,7 +157,7 @@ class Ask(commands.Cog):
 
     async def _answer_message(self, message: discord.Message, previous: str | None, in_thread: bool) -> None:
         me = self.bot.user
-        question = strip_mentions_of(message.content, me.id, own_role_ids(message, me.id))
+        question = strip_mentions(strip_mentions_of(message.content, me.id, own_role_ids(message, me.id)))
         if not question:
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NONE)
             return
@@ -184,7 +195,10 @@ class Ask(commands.Cog):
         if isinstance(target, discord.Thread) or in_thread or isinstance(message.channel, discord.Thread):
             self.threads.set(target.id, query)
             if self.feedback is not None:
-                await self.feedback.set_thread(target.id, query)
+                try:
+                    await self.feedback.set_thread(target.id, query)
+                except Exception as exc:  # the answer is sent; only a restart's memory of the thread is lost
+                    log.warning("could not store the question of thread %s: %s", target.id, exc)
         log.info("answered a message (abstained=%s, follow-up=%s)", answer.abstained, query != question)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import discord
 from discord import app_commands
@@ -12,22 +11,41 @@ from discord.ext import commands
 from bot import render
 from bot.service import QuestionError
 from bot.views import Pager
+from index.timeline import TimelineError, context_terms, parse_iso, select_events
 
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
-DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 UNAVAILABLE = "The timeline is not available yet."
 
 
 def check_date(value: str | None, name: str) -> str | None:
-    """The date as given when it is YYYY, YYYY-MM or YYYY-MM-DD; QuestionError otherwise."""
+    """The date as given when it is a real YYYY, YYYY-MM or YYYY-MM-DD (ASCII digits); QuestionError otherwise."""
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if not DATE.fullmatch(value):
-        raise QuestionError(f"“{name}” should be a date like 2024, 2024-07 or 2024-07-18, not “{value[:40]}”.")
+    try:
+        parse_iso(value)
+    except TimelineError:
+        message = f"“{name}” should be a date like 2024, 2024-07 or 2024-07-18, not “{value[:40]}”."
+        raise QuestionError(message) from None
     return value
+
+
+def check_request(date_from: str | None, date_to: str | None, topic: str | None) -> tuple[str | None, ...]:
+    """The options as the service takes them, checked as it checks them (so that a refusal comes before the
+    public acknowledgement, to the user alone); QuestionError says what is wrong."""
+    date_from, date_to = check_date(date_from, "from"), check_date(date_to, "to")
+    if date_from and date_to and parse_iso(date_from).start > parse_iso(date_to).end:
+        raise QuestionError("“from” is after “to”: swap them.")
+    topic = " ".join(topic.split())[:200] if topic else None
+    if topic and not context_terms(topic):
+        raise QuestionError(f"“topic” has no words to look for in “{topic[:40]}”: try e.g. cluster munitions.")
+    try:
+        select_events(None, date_from, date_to, topic)  # anything else the service would refuse
+    except TimelineError as exc:
+        raise QuestionError(str(exc)) from None
+    return date_from, date_to, topic
 
 
 def heading(date_from: str | None, date_to: str | None, topic: str | None) -> str:
@@ -64,14 +82,11 @@ class Timeline(commands.Cog):
             await interaction.response.send_message(UNAVAILABLE, ephemeral=True)
             return
         try:
-            date_from, date_to = check_date(date_from, "from"), check_date(date_to, "to")
-            if date_from and date_to and date_from > date_to:
-                raise QuestionError("“from” is after “to”: swap them.")
+            date_from, date_to, topic = check_request(date_from, date_to, topic)
         except QuestionError as exc:
             await interaction.response.send_message(render.message_text(str(exc)), ephemeral=True,
                                                     allowed_mentions=NONE)
             return
-        topic = " ".join(topic.split())[:200] if topic else None
         await interaction.response.defer(thinking=True)
         try:
             events = await timeline(date_from, date_to, topic)

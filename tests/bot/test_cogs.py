@@ -102,7 +102,7 @@ async def test_cooldown_refuses_with_the_wait_time(make_bot) -> None:
 async def test_busy_when_too_many_questions_wait(make_bot) -> None:
     bot = make_bot(max_concurrent=1)
     cog = Ask(bot)
-    bot.limits.waiting = 1  # one already waits for the only slot
+    bot.limits.running = bot.limits.waiting = 1  # the only slot is taken and one question waits for it
     it = make_interaction(bot)
     await cog.ask.callback(cog, it, "When did parliament vote?")
     assert "try again in a few seconds" in it.sent.last()["content"] and it.sent.last()["ephemeral"]

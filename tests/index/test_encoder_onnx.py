@@ -85,3 +85,22 @@ def test_a_second_encoder_reuses_the_cached_export(cache):
     stamp = first.model_file().stat().st_mtime_ns
     OnnxEncoder(cache_dir=cache).encode(["again"])
     assert first.model_file().stat().st_mtime_ns == stamp
+
+
+
+def test_one_flipped_bit_in_the_cached_model_is_caught_and_the_model_exported_again(passages, cache, caplog):
+    import onnx
+
+    enc = OnnxEncoder(cache_dir=cache)
+    good = enc.encode(passages)
+    target = enc.model_file()
+    weights = max((t for t in onnx.load(str(target)).graph.initializer if t.name.endswith("_quantized")),
+                  key=lambda t: len(t.raw_data)).raw_data
+    raw = bytearray(target.read_bytes())
+    at = raw.find(weights[:256]) + len(weights) // 2
+    raw[at] ^= 0x40  # one bit of one int8 weight of a feed-forward layer: the file still loads
+    target.write_bytes(bytes(raw))
+    again = OnnxEncoder(cache_dir=cache).encode(passages)  # a new process must not use the damaged file
+    np.testing.assert_allclose(again, good, atol=1e-5)
+    assert "does not match the digest recorded when it was exported" in caplog.text
+    assert target.read_bytes() != bytes(raw)

@@ -5,6 +5,8 @@ stays bounded. Latencies are printed, not asserted (benchmarks/bench_load.py pri
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.fakediscord import FakeDiscord
@@ -48,3 +50,14 @@ def test_answers_continue_while_a_reindex_runs(bot) -> None:
     check(res, "load during reindex: 300 questions / 50 users")
     assert res.reindex and "Reindexed" in res.reindex["result"], res.reindex
     assert res.reindex["answers while it ran"] > 0
+
+
+def test_a_flood_of_slash_questions_is_bounded_and_answered_once_each(bot) -> None:
+    res = run_load(bot, questions=500, users=50, spread=0.5, mention_share=0.0, seed=8, first_user=2000,
+                   status_every=50)
+    check(res, "flood: 500 /ask from 50 users in 0.5 s")
+    assert res.busy > 0, "nobody was told the bot is busy: the queue bound did not hold"
+    assert res.in_progress, "no /status sample"
+    for sample in res.in_progress:  # "4 (+3 waiting)": never more than max_concurrent at work and as many waiting
+        running, waiting = (int(x) for x in re.fullmatch(r"(\d+) \(\+(\d+) waiting\)", sample).groups())
+        assert running <= 4 and running + waiting <= 8, res.in_progress
