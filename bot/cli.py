@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot import timeline_cmd
+from bot import add_cmd, timeline_cmd
 from bot.service import DataDirError, QuestionError, ReindexRunning, Service
 from bot.settings import Settings, SettingsError, load_settings
 from corpus.models import CorpusError
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the Discord bot")
     run.set_defaults(func=cmd_run)
     timeline_cmd.register(sub)
+    add_cmd.register(sub)
     return p
 
 
