@@ -115,7 +115,8 @@ class _Bars:
         if bar is None:
             from tqdm import tqdm
 
-            desc, unit = ("Fetching and extracting", "page") if stage == "fetch" else ("Embedding passages and sentences", "text")
+            desc, unit = (("Fetching and extracting", "page") if stage == "fetch"
+                          else ("Embedding passages and sentences", "text"))
             bar = self.bars[stage] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
         bar.update(done - bar.n)
 

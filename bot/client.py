@@ -31,7 +31,8 @@ from bot.views import VoteButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.timeline")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.timeline", "bot.cogs.add",
+              "bot.cogs.feeds")
 COMMAND_ERROR = "Something went wrong with that command; it has been logged. Please try again later."
 
 

@@ -184,6 +184,7 @@ def _record(st: dict, result: FeedResult, now: str) -> None:
         st["ok"] = now
         st["error"] = None
         st["result"] = result.summary()
+    st["problems"] = [f"{o.source}: {o.reason}" for o in result.outcomes if o.status in ("failed", "refused")][:5]
     items = st.get("items", {})
     if len(items) > MAX_REMEMBERED:
         st["items"] = dict(list(items.items())[-MAX_REMEMBERED:])
@@ -201,5 +202,7 @@ def feed_status(state: dict[str, dict], urls: Sequence[str]) -> list[tuple[str, 
             last_ok = f"; last success {st['ok']}" if st.get("ok") else ""
             rows.append((-1, name, f"failed {st['checked']}: {st['error']}{last_ok}"))
         else:
-            rows.append((1, name, f"fetched {st['checked']}: {st.get('result', 'ok')}"))
+            problems = "; ".join(st.get("problems") or [])
+            rows.append((1, name, f"fetched {st['checked']}: {st.get('result', 'ok')}"
+                                  + (f" (not added: {problems})" if problems else "")))
     return [(name, text) for _, name, text in sorted(rows, key=lambda r: r[0])]

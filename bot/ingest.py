@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.fetch import FetchError, Fetcher, Politeness
 from bot.service import Service
+from bot.settings import Settings
 from corpus.html import Extraction, extract_article, utc_now, with_feed_hints
 from corpus.models import ArticleMeta, CorpusError, sha256_text
 from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, recover
@@ -86,9 +87,9 @@ class Ingestor:
     """Adds articles to the service's corpus and index; one add at a time per process."""
 
     def __init__(self, service: Service, politeness: Politeness | None = None,
-                 sleep: Callable[[float], object] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], object] = asyncio.sleep, settings: Settings | None = None) -> None:
         self.service = service
-        self.settings = service.settings
+        self.settings = settings or service.settings
         self.politeness = politeness or Politeness()
         self.sleep = sleep
         self._lock: asyncio.Lock | None = None
@@ -252,6 +253,14 @@ def _hinted(extraction: Extraction, source: Source) -> Extraction:
     if source.title or source.author or source.published:
         return with_feed_hints(extraction, source.title, source.author, source.published)
     return extraction
+
+
+def ingestor_for(holder) -> Ingestor:
+    """The one Ingestor of a bot (kept on it), shared by /add and the feed poller so their adds queue."""
+    ingestor = getattr(holder, "ingestor", None)
+    if ingestor is None:
+        ingestor = holder.ingestor = Ingestor(holder.service, settings=holder.settings)
+    return ingestor
 
 
 def outcome_lines(o: Outcome) -> list[str]:

@@ -25,7 +25,8 @@ _CONSENT = re.compile(r"\b(cookies?|consent|privacy (?:settings|policy)|personal
                       r"our (?:\d+ )?partners|accept all|reject all|manage (?:your )?(?:choices|preferences))\b", re.I)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _LANG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
-_AUTHOR_JUNK = re.compile(r"\s*(?:[·|•,;:–—-]\s*)?(?:\d+\s*min(?:ute)?s?\s+read)?\s*[·|•,;:–—-]*\s*$", re.I)
+_AUTHOR_JUNK = re.compile(r"\s*(?:[·|•,;:–—-]\s*)?(?:\d+\s*min(?:ute)?s?\s+read)?\s*[·|•,;:–—-]*\s*$",
+                          re.I)
 # Fields the report names when the page does not give them, in the order they are listed.
 REPORTED_FIELDS = {"title": "title", "author": "author", "published": "publication date", "outlet": "outlet",
                    "canonical_url": "canonical URL", "language": "language"}
@@ -164,9 +165,10 @@ def _language(tree) -> str | None:
     """The language the page declares: <html lang>, Content-Language meta, og:locale, or JSON-LD inLanguage."""
     if tree is None:
         return None
-    found = (tree.xpath("/html/@lang") + tree.xpath("/html/@xml:lang", namespaces={"xml": "http://www.w3.org/XML/1998/namespace"})
-             + tree.xpath('//meta[translate(@http-equiv, "CONTENTLANGUAGE", "contentlanguage")="content-language"]/@content')
-             + tree.xpath('//meta[@property="og:locale"]/@content'))
+    xml_ns = {"xml": "http://www.w3.org/XML/1998/namespace"}
+    http_equiv = 'translate(@http-equiv, "CONTENTLANGUAGE", "contentlanguage")="content-language"'
+    found = (tree.xpath("/html/@lang") + tree.xpath("/html/@xml:lang", namespaces=xml_ns)
+             + tree.xpath(f"//meta[{http_equiv}]/@content") + tree.xpath('//meta[@property="og:locale"]/@content'))
     for block in tree.xpath('//script[@type="application/ld+json"]/text()'):
         found += re.findall(r'"inLanguage"\s*:\s*"([^"]+)"', block)
     for value in found:
