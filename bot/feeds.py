@@ -157,14 +157,15 @@ class FeedPoller:
             if not link:
                 continue
             key = entry.get("id") or link
-            stamp = entry.get("updated") or entry.get("published") or ""
+            # dict.get: feedparser's own get() maps a missing 'updated' to 'published' with a warning
+            stamp = dict.get(entry, "updated") or dict.get(entry, "published") or ""
             entries.append((key, stamp, Source(urljoin(got.url, link), True, entry.get("title"),
                                                entry.get("author"), _date(entry))))
         return FeedResult(url, "ok", title), entries
 
 
 def _date(entry) -> str | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if not parsed:
         return None
     return time.strftime("%Y-%m-%d", time.gmtime(calendar.timegm(parsed)))
