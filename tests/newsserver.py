@@ -119,6 +119,9 @@ class NewsServer:
             return _send_chunked(h, b"<p>" + b"filler text " * 10_000 + b"</p>", 100, "text/html")
         if path == "/report.pdf":
             return _send(h, 200, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf")
+        if path == "/latin1.html":  # the charset only in the HTTP header
+            body = self.fixture("library.html").decode().replace("oldest public library", "oldest café-library")
+            return _send(h, 200, body.encode("iso-8859-1"), "text/html; charset=ISO-8859-1")
         if path == "/no-type.html":
             return _send(h, 200, self.fixture("rail.html"), None)
         if path.startswith("/private/"):

@@ -123,3 +123,15 @@ async def test_a_broken_feed_is_reported_and_the_others_still_polled(tmp_path, c
 
 def test_feed_status_before_any_poll() -> None:
     assert feed_status({}, ["https://news.example/rss"]) == [("https://news.example/rss", "not fetched yet")]
+
+
+def test_feed_and_fetch_settings_are_checked_at_start(tmp_path) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    config = tmp_path / "config" / "settings.toml"
+    config.parent.mkdir()
+    config.write_text('[feeds]\nurls = ["file:///etc/passwd"]\n[fetch]\nmax_redirects = 50\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as exc:
+        load_settings(config)
+    assert "feeds.urls" in str(exc.value) and "must start with http:// or https://" in str(exc.value)
+    assert "fetch.max_redirects" in str(exc.value)

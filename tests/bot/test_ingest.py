@@ -186,3 +186,9 @@ def test_a_crash_between_storing_and_indexing_is_repaired_on_the_next_start(tmp_
     assert report is not None and BERTH in svc.index.articles
     assert svc.index.articles[BERTH].meta.outlet == "Baltic Coast Herald"
     assert not any(p.is_dir() for p in (corpus_dir / STAGING).iterdir())
+
+
+async def test_a_page_in_another_encoding_is_stored_as_utf8(service: Service, site) -> None:
+    (o,) = (await Ingestor(service).add([site.url("/latin1.html")])).outcomes
+    text = (service.settings.corpus_dir / o.path).read_text(encoding="utf-8")
+    assert "the city's oldest café-library" in text
