@@ -10,6 +10,7 @@ page counts as handled when nothing is stored from it. Counts, not a score: both
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -59,10 +60,9 @@ def readability(html: str) -> tuple[str, dict]:
 def main() -> int:
     expected = {k: v for k, v in json.loads((FIXTURES / "expected.json").read_text()).items() if not k.startswith("_")}
     tools = {"citebot (trafilatura 2, favor_precision)": ours, "trafilatura 2 alone, defaults": trafilatura_defaults}
-    try:
-        import readability as _  # noqa: F401
+    if importlib.util.find_spec("readability"):
         tools["readability-lxml"] = readability
-    except ImportError:
+    else:
         print("readability-lxml is not installed: pip install readability-lxml (or the project's [bench] extra)")
     wall = (FIXTURES / "cookiewall.html").read_text()
     print(f"{'extractor':<42} {'main text kept':>15} {'boilerplate dropped':>20} {'metadata found':>15} "

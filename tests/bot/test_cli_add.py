@@ -91,7 +91,8 @@ def test_feeds_once_adds_two_items_and_skips_one_already_stored(run, site) -> No
             in out)
     assert "  added web/127.0.0.1/rail-freight-record.txt (139 words) from BASE/news/rail.html" in out
     again = run("feeds", "--once", CITEBOT_FEEDS__URLS=feeds)
-    assert again.stdout.replace(site.base, "BASE") == "feed BASE/feeds/rss.xml (Aldmere waterfront news): not modified\n"
+    assert again.stdout.replace(site.base, "BASE") == ("feed BASE/feeds/rss.xml (Aldmere waterfront news): "
+                                                       "not modified\n")
 
 
 def test_feeds_without_feeds_configured_says_how_to_add_them(run) -> None:
