@@ -20,7 +20,7 @@ from bot.service import Service
 from bot.settings import Settings
 from corpus.html import Extraction, extract_article, utc_now, with_feed_hints
 from corpus.models import ArticleMeta, CorpusError, sha256_text
-from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, recover
+from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, html_sources, recover
 from index.build import BuildReport
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class Ingestor:
         with Transaction(folder) as tx:
             catalogue = Catalogue.scan(folder, self.settings.corpus.max_article_bytes)
             for page in pages:
-                outcome, write = _plan(page, catalogue)
+                outcome, write = _plan(page, catalogue, folder)
                 outcomes[id(page)] = outcome
                 if write is not None:
                     writes.append(write)
@@ -217,7 +217,7 @@ class _Undo(Exception):
         self.outcomes = outcomes
 
 
-def _plan(page: _Page, catalogue: Catalogue) -> tuple[Outcome, ArticleWrite | None]:
+def _plan(page: _Page, catalogue: Catalogue, folder: Path) -> tuple[Outcome, ArticleWrite | None]:
     """Added, updated or skipped, and the write it takes."""
     ex, ref = page.extraction, page.source.ref
     text_sha = sha256_text(ex.text)
@@ -230,6 +230,11 @@ def _plan(page: _Page, catalogue: Catalogue) -> tuple[Outcome, ArticleWrite | No
         if existing.edited:
             return Outcome(ref, "skipped", existing.rel, existing.meta, reason=f"changed on the site, but "
                            f"{existing.rel} was edited by hand and is kept"), None
+        html = next((h for h in html_sources(folder / existing.rel) if h.is_file()), None)
+        if html is not None:
+            return Outcome(ref, "skipped", existing.rel, existing.meta, reason=f"changed on the site, but "
+                           f"{existing.rel} is extracted from {html.name} in the articles folder: replace that "
+                           "file to update it"), None
         merged = _keep_known(meta, existing.meta)
         return (Outcome(ref, "updated", existing.rel, merged, ex.missing, words=ex.words),
                 ArticleWrite(existing.rel, ex.text, merged, _COMMENT))
@@ -244,7 +249,10 @@ _COMMENT = "Extracted by citebot from the page at url; edit freely (an edited te
 
 
 def _keep_known(new: ArticleMeta, old: ArticleMeta) -> ArticleMeta:
-    """The new extraction's metadata, keeping what the stored sidecar had where the page now says nothing."""
+    """The new extraction's metadata, keeping what the stored sidecar had where the page now says nothing
+    (a date worked out by hand, with its note, stays only while the page states none)."""
+    if new.published:
+        old = replace(old, published_inferred=False, published_note=None)
     return ArticleMeta(**{f.name: getattr(new, f.name) if getattr(new, f.name) not in (None, False)
                           else getattr(old, f.name) for f in fields(ArticleMeta)})
 

@@ -346,6 +346,11 @@ def sync_html(folder: Path, max_bytes: int) -> list[Skipped]:
     return problems
 
 
+def html_sources(txt: Path) -> list[Path]:
+    """The HTML files in the folder that `txt` would be extracted from."""
+    return [txt.with_suffix(suffix) for suffix in HTML_SUFFIXES]
+
+
 def _html_write(folder: Path, page: Path, max_bytes: int) -> ArticleWrite | None:
     """What to write for one HTML file, None when its text is up to date; CorpusError when it cannot be."""
     try:

@@ -181,3 +181,10 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     soon = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 <= retry_after(soon) <= 31
     assert retry_after(None) is None and retry_after("soon") is None
+
+
+async def test_a_slow_answer_times_out_and_is_retried(site) -> None:
+    sleeps = Sleeps()
+    with pytest.raises(FetchError, match=r"network error \(timed out\)") as exc:
+        await fetch(site, "/slow/1.html", sleeps, timeout_seconds=0.1, retries=1)
+    assert exc.value.transient and sleeps == [0.5] and site.paths().count("/slow/1.html") == 2

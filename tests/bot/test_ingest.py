@@ -192,3 +192,42 @@ async def test_a_page_in_another_encoding_is_stored_as_utf8(service: Service, si
     (o,) = (await Ingestor(service).add([site.url("/latin1.html")])).outcomes
     text = (service.settings.corpus_dir / o.path).read_text(encoding="utf-8")
     assert "the city's oldest café-library" in text
+
+
+async def test_an_update_drops_a_hand_written_date_note_once_the_page_states_its_date(service: Service,
+                                                                                     site) -> None:
+    ing = Ingestor(service)
+    path = (await ing.add([site.url("/news/ferry.html")])).outcomes[0].path
+    sidecar = service.settings.corpus_dir / path.replace(".txt", ".meta.toml")
+    sidecar.write_text(sidecar.read_text(encoding="utf-8") + 'published_note = "Confirmed with the operator."\n',
+                       encoding="utf-8")
+    site.versions["ferry"] = "ferry_v2.html"
+    (o,) = (await ing.add([site.url("/news/ferry.html")])).outcomes
+    meta = read_meta(sidecar)
+    assert o.status == "updated" and meta.published_note is None  # the page states its date: no note needed
+    assert meta.published == "2025-06-10" and meta.extracted_sha256 == sha256_text(
+        (service.settings.corpus_dir / path).read_text(encoding="utf-8"))
+
+
+async def test_an_article_extracted_from_an_html_file_in_the_folder_is_not_updated_from_the_web(
+        service: Service, site) -> None:
+    folder = service.settings.corpus_dir
+    (folder / "ferry.html").write_bytes(site.fixture("ferry.html"))
+    service.reindex_sync()
+    site.versions["ferry"] = "ferry_v2.html"
+    (o,) = (await Ingestor(service).add([site.url("/news/ferry.html")])).outcomes
+    assert o.status == "skipped" and o.reason == ("changed on the site, but ferry.txt is extracted from ferry.html "
+                                                  "in the articles folder: replace that file to update it")
+    assert "18 percent higher" in (folder / "ferry.txt").read_text(encoding="utf-8")
+
+
+def test_an_update_keeps_what_the_stored_sidecar_had_where_the_page_says_nothing() -> None:
+    from bot.ingest import _keep_known
+    from corpus.models import ArticleMeta
+
+    old = ArticleMeta(title="Old title", published="2025-04", published_inferred=True, published_note="why",
+                      outlet="Aldmere City", url="https://a.example/x")
+    new = ArticleMeta(title="New title", url="https://a.example/x", fetched="2025-06-01T00:00:00Z")
+    assert _keep_known(new, old) == ArticleMeta(title="New title", published="2025-04", published_inferred=True,
+                                                published_note="why", outlet="Aldmere City", url="https://a.example/x",
+                                                fetched="2025-06-01T00:00:00Z")
