@@ -248,6 +248,8 @@ class Fetcher:
         except FetchError as exc:
             if exc.status is not None and 400 <= exc.status < 500:
                 return None, None
+            if exc.status is None and not exc.transient:
+                return None, str(exc)  # the site itself cannot be reached (unknown host, refused address)
             return None, f"the site's robots.txt cannot be read ({exc}); not fetching until it can"
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(got.body.decode("utf-8", errors="replace").splitlines())

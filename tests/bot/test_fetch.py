@@ -188,3 +188,17 @@ async def test_a_slow_answer_times_out_and_is_retried(site) -> None:
     with pytest.raises(FetchError, match=r"network error \(timed out\)") as exc:
         await fetch(site, "/slow/1.html", sleeps, timeout_seconds=0.1, retries=1)
     assert exc.value.transient and sleeps == [0.5] and site.paths().count("/slow/1.html") == 2
+
+
+async def test_an_unknown_host_is_named_plainly(monkeypatch) -> None:
+    import socket
+
+    import aiohttp
+
+    async def unknown(self, host, port=0, family=socket.AF_INET):  # no DNS query leaves the machine
+        raise OSError(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(aiohttp.ThreadedResolver, "resolve", unknown)
+    with pytest.raises(FetchError, match=r"^cannot find the host no-such-host\.example$"):
+        async with Fetcher(settings(allow_private_addresses=False)) as f:
+            await f.page("http://no-such-host.example/news")
