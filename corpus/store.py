@@ -131,7 +131,8 @@ def meta_toml(meta: ArticleMeta, comment: str | None = None) -> str:
         value = getattr(meta, f.name)
         if value in (None, False, ""):
             continue
-        lines.append(f"{f.name} = {'true' if value is True else json.dumps(value, ensure_ascii=False)}")
+        text = "true" if value is True else json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        lines.append(f"{f.name} = {text}")  # a JSON string is a TOML basic string, but for DEL
     return "\n".join(lines) + "\n"
 
 

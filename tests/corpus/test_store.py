@@ -120,7 +120,7 @@ def test_catalogue_finds_by_url_and_text_and_names_new_files(folder: Path) -> No
 
 
 def test_sidecar_text_round_trips_through_the_loader(tmp_path: Path) -> None:
-    meta = ArticleMeta(title='He said "no" \\ twice', published="2025-05-14", author="Ieva Petraitė",
+    meta = ArticleMeta(title='He said "no" \\ twice\x7f\tagain', published="2025-05-14", author="Ieva Petraitė",
                        url="https://news.example/x", canonical_url="https://news.example/y", language="en-GB",
                        fetched="2025-05-14T10:00:00Z", source_sha256="a" * 64, extracted_sha256="b" * 64)
     (tmp_path / "x.meta.toml").write_text(meta_toml(meta), encoding="utf-8")
