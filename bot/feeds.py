@@ -96,6 +96,10 @@ class FeedPoller:
         self._lock = asyncio.Lock()
 
     @property
+    def polling(self) -> bool:
+        return self._lock.locked()
+
+    @property
     def urls(self) -> list[str]:
         return list(dict.fromkeys(self.settings.feeds.urls))
 

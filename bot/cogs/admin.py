@@ -165,7 +165,7 @@ class Admin(commands.Cog):
         limits = getattr(self.bot, "limits", None)
         if limits is not None:
             stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"
-        stats.update(await feed_stats(self.settings))
+        stats.update(await feed_stats(self.bot))
         return stats
 
 

@@ -16,16 +16,20 @@ log = logging.getLogger(__name__)
 FEEDS_SHOWN = 8  # /status fields for single feeds (failing ones first); the embed holds 25 fields in all
 
 
-async def feed_stats(settings: Settings) -> dict[str, str]:
-    """/status fields for the feeds: how many, and when each was fetched and what came of it."""
+async def feed_stats(bot: commands.Bot) -> dict[str, str]:
+    """/status fields for the feeds: how many, whether a poll is running, when each was fetched and what came
+    of it."""
+    settings: Settings = bot.settings
     urls = list(dict.fromkeys(settings.feeds.urls))
     if not urls:
         return {}
     state = await asyncio.to_thread(FeedState(settings.feeds_state_path).load)
     rows = feed_status(state, urls)
     failing = sum(1 for _, text in rows if text.startswith("failed"))
+    cog = bot.get_cog("Feeds")
+    polling = cog is not None and cog.poller is not None and cog.poller.polling
     stats = {"Feeds": f"{len(urls)}, polled every {settings.feeds.interval_minutes:g} min"
-                      + (f"; {failing} failing" if failing else "")}
+                      + (f"; {failing} failing" if failing else "") + ("; polling now" if polling else "")}
     for name, text in rows[:FEEDS_SHOWN]:
         stats[f"Feed: {name}"] = text
     if len(rows) > FEEDS_SHOWN:

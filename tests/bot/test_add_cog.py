@@ -134,16 +134,23 @@ async def test_status_shows_the_feeds_when_each_was_fetched_and_what_failed(make
     assert list(fields).index(f"Feed: {site.url('/feeds/nowhere.xml')}") < list(fields).index("Feed: Aldmere Today")
 
 
-async def test_the_feeds_cog_polls_in_the_background(make_bot, service, site) -> None:
+async def test_the_feeds_cog_polls_in_the_background_and_status_says_so(make_bot, service, site) -> None:
     bot = on_service(make_bot, service)
     bot.wait_until_ready = lambda: asyncio.sleep(0)
     cog = Feeds(bot)
-    await cog.cog_load()
-    for _ in range(200):
+    await bot.add_cog(cog)
+    while not cog.poller.polling:
+        await asyncio.sleep(0.01)
+    admin = Admin(bot)
+    it = make_interaction(bot, permissions=MANAGE_GUILD)
+    await admin.status.callback(admin, it)
+    fields = {f.name: f.value for f in it.sent.last()["embed"].fields}
+    assert fields["Feeds"] == "2, polled every 60 min; polling now"
+    for _ in range(400):
         if service.settings.feeds_state_path.exists():
             break
         await asyncio.sleep(0.05)
-    await cog.cog_unload()
+    await bot.remove_cog("Feeds")
     assert "web/127.0.0.1/budget-2026.txt" in service.index.articles
 
 
