@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.load import load_articles, read_meta
 from corpus.models import ArticleMeta, CorpusError, sha256_text
@@ -186,3 +188,15 @@ def test_load_corpus_finishes_an_interrupted_add_first(folder: Path) -> None:
         fh.close()
     report = load_corpus(folder, 2_000_000)
     assert "late.txt" in [a.id for a in report.articles]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000).map(lambda t: f"<html><body><p>{t}</p>".encode())))
+def test_any_bytes_dropped_as_html_are_extracted_or_reported_never_fatal(tmp_path_factory, raw: bytes) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "page.html").write_bytes(raw)
+    report = load_corpus(folder, 2_000_000)
+    stored = (folder / "page.txt").exists()
+    assert stored == bool(report.articles) and stored != bool(report.skipped)
+    if stored:
+        assert report.articles[0].text == (folder / "page.txt").read_text(encoding="utf-8")
