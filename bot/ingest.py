@@ -20,7 +20,7 @@ from bot.service import Service
 from bot.settings import Settings
 from corpus.html import Extraction, extract_article, utc_now, with_feed_hints
 from corpus.models import ArticleMeta, CorpusError, sha256_text
-from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, html_sources, recover
+from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, clean_url, html_sources, recover
 from index.build import BuildReport
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ def _plan(page: _Page, catalogue: Catalogue, folder: Path) -> tuple[Outcome, Art
     """Added, updated or skipped, and the write it takes."""
     ex, ref = page.extraction, page.source.ref
     text_sha = sha256_text(ex.text)
-    meta = replace(ex.meta, fetched=utc_now(), source_sha256=page.raw_sha256, extracted_sha256=text_sha)
+    meta = replace(ex.meta, url=clean_url(ex.meta.url) if ex.meta.url else None, fetched=utc_now(),
+                   source_sha256=page.raw_sha256, extracted_sha256=text_sha)
     existing = catalogue.find_url(ref if _is_url(ref) else None, ex.meta.url, ex.meta.canonical_url)
     if existing is not None:
         if text_sha in (existing.sha256, existing.meta.extracted_sha256):

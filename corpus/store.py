@@ -54,6 +54,13 @@ def url_key(url: str) -> str:
     return urlunsplit(("", host + port, path, query, ""))
 
 
+def clean_url(url: str) -> str:
+    """The URL without tracking parameters or fragment, as stored in a sidecar."""
+    parts = urlsplit(url.strip())
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
 @dataclass(frozen=True)
 class Stored:
     """An article in the folder: its text file (relative path), metadata and the SHA-256 of its text."""

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from corpus.load import load_articles, read_meta
 from corpus.models import ArticleMeta, CorpusError, sha256_text
-from corpus.store import STAGING, ArticleWrite, Catalogue, Stored, Transaction, load_corpus, meta_toml, recover, \
-    url_key
+from corpus.store import STAGING, ArticleWrite, Catalogue, Stored, Transaction, clean_url, load_corpus, meta_toml, \
+    recover, url_key
 from tests.newsserver import FIXTURES
 
 TEXT = "Harbour dredged\n\nThe harbour channel was dredged to 16 metres this week, the port said.\n"
@@ -104,6 +104,11 @@ def test_url_key_ignores_what_does_not_name_the_page() -> None:
     assert url_key("https://news.example/a?x=1&y=2") == url_key("https://news.example/a?y=2&x=1")
     assert url_key("https://news.example/a") != url_key("https://news.example/b")
     assert url_key("https://news.example:8443/a") != url_key("https://news.example/a")
+
+
+def test_clean_url_keeps_what_names_the_page() -> None:
+    assert clean_url("https://News.example/a/b/?utm_source=rss&id=3&fbclid=x#top") == "https://News.example/a/b/?id=3"
+    assert clean_url("http://news.example/a") == "http://news.example/a"
 
 
 def test_catalogue_finds_by_url_and_text_and_names_new_files(folder: Path) -> None:
