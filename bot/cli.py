@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from bot import timeline_cmd
+from bot import add_cmd, timeline_cmd
 from bot.service import DataDirError, QuestionError, ReindexRunning, Service
 from bot.settings import Settings, SettingsError, load_settings
 from corpus.models import CorpusError
@@ -167,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
                   "from the file that discord.token_file names in the settings (keep it outside the\n"
                   "repository); it is never printed or logged. See README.md, 'Run it in your server'.")
     run.set_defaults(func=cmd_run)
+    add_cmd.register(command)
     return p
 
 

@@ -30,7 +30,8 @@ from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.timeline")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.timeline", "bot.cogs.add",
+              "bot.cogs.feeds")
 COMMAND_ERROR = "Something went wrong with that command; it has been logged. Please try again later."
 
 

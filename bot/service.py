@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.settings import Settings
-from corpus.load import load_articles
 from corpus.models import LoadReport
+from corpus.store import load_corpus
 from index.answer import Answer, AnswerConfig, AnswerModel, Composer
 from index.build import BuildCancelled, BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
 from index.encoder import Encoder, HashingEncoder, Progress, make_encoder
@@ -117,7 +117,8 @@ class Service:
         return composer.searcher.index if composer else None
 
     def load_corpus(self) -> LoadReport:
-        return load_articles(self.settings.corpus_dir, self.settings.corpus.max_article_bytes)
+        """The articles, after finishing adds a crash interrupted and extracting HTML files dropped in the folder."""
+        return load_corpus(self.settings.corpus_dir, self.settings.corpus.max_article_bytes)
 
     def ensure_index(self, progress: Progress | None = None, notify: Callable[[str], None] = log.info,
                      check_corpus: bool = True) -> BuildReport | None:
@@ -155,9 +156,11 @@ class Service:
             except (IndexMissing, IndexCorrupt):  # that build failed: build it here
                 return self.reindex_sync(progress)
 
-    def reindex_sync(self, progress: Progress | None = None) -> BuildReport:
-        """Rebuild from the corpus folder and swap the result in; the old index serves until then."""
-        if not self._reindexing.acquire(blocking=False):
+    def reindex_sync(self, progress: Progress | None = None, wait: bool = False) -> BuildReport:
+        """Rebuild from the corpus folder and swap the result in; the old index serves until then.
+
+        With `wait` (an add indexing its articles) a reindex under way is waited for instead of refused."""
+        if not self._reindexing.acquire(blocking=wait):
             raise ReindexRunning("A reindex is already running.")
         try:
             if self._stopping.is_set():

@@ -100,6 +100,39 @@ class DiscordSettings(_Section):
     gateway_url: str | None = None
 
 
+class FetchSettings(_Section):
+    user_agent: str = "citebot/0.1 (indexes news articles to answer questions with citations)"
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    max_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(2.0, ge=0, le=300)
+    max_retry_after_seconds: float = Field(120.0, ge=0)
+    respect_robots: bool = True
+    allow_private_addresses: bool = False  # tests and intranet sources only
+
+    @field_validator("user_agent")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if not v.strip() or not v.isprintable():
+            raise ValueError("must be one line of printable text")
+        return v.strip()
+
+
+class FeedSettings(_Section):
+    urls: list[str] = []
+    interval_minutes: float = Field(60.0, ge=1)
+    max_items: int = Field(20, ge=1, le=500)  # newest items looked at per feed and poll
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, v: list[str]) -> list[str]:
+        bad = [u for u in v if not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"feed addresses must start with http:// or https:// ({', '.join(bad)})")
+        return v
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITEBOT_", env_nested_delimiter="__", extra="forbid")
 
@@ -111,6 +144,8 @@ class Settings(BaseSettings):
     index: IndexSettings = IndexSettings()
     answer: AnswerSettings = AnswerSettings()
     discord: DiscordSettings = DiscordSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: FeedSettings = FeedSettings()
     log_level: str = "INFO"
 
     @classmethod
@@ -134,6 +169,11 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Cache of exported (ONNX) models, made on first use."""
         return self.resolve(self.data.dir) / "models"
+
+    @property
+    def feeds_state_path(self) -> Path:
+        """What each feed returned last (validators for conditional requests, items seen, errors)."""
+        return self.resolve(self.data.dir) / "feeds.json"
 
     @property
     def db_path(self) -> Path:

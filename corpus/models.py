@@ -21,6 +21,12 @@ class ArticleMeta:
     outlet: str | None = None
     author: str | None = None
     url: str | None = None
+    # Articles brought in from the web (python -m bot add, feeds, HTML files in the folder):
+    canonical_url: str | None = None  # the address the page gives for itself, used to recognise it again
+    language: str | None = None  # as the page declares it, BCP 47 ("en", "en-GB")
+    fetched: str | None = None  # when it was fetched or extracted, ISO 8601 UTC
+    source_sha256: str | None = None  # of the HTML it was extracted from: unchanged HTML is not extracted again
+    extracted_sha256: str | None = None  # of the text as extracted: a text edited since is never overwritten
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.checks import admin_refusal
+from bot.cogs.feeds import feed_stats
 from bot.service import ReindexRunning
 from index.build import BuildCancelled
 
@@ -44,6 +45,9 @@ class ProgressMessage:
     def _set(self, done: int, total: int) -> None:
         self.state = (done, total)
 
+    def text(self) -> str:
+        return render.progress_text(*self.state, self.started)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
@@ -53,8 +57,7 @@ class ProgressMessage:
             if self.state != self.shown:
                 self.shown = self.state
                 try:
-                    await self.interaction.edit_original_response(
-                        content=render.progress_text(*self.state, self.started), allowed_mentions=NONE)
+                    await self.interaction.edit_original_response(content=self.text(), allowed_mentions=NONE)
                 except discord.HTTPException as exc:
                     log.warning("could not show reindex progress: %s", exc)
 
@@ -181,6 +184,7 @@ class Admin(commands.Cog):
         limits = getattr(self.bot, "limits", None)
         if limits is not None:
             stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"
+        stats.update(await feed_stats(self.bot))
         return stats
 
 

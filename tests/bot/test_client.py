@@ -73,7 +73,7 @@ async def test_dev_guilds_get_the_commands_at_once(make_bot) -> None:
     guilds = [c.kwargs["guild"].id for c in bot.tree.sync.await_args_list]
     assert guilds == [11, 12]
     names = {c["name"] for c in bot.command_payload(discord.Object(11))}
-    assert names == {"ask", "sources", "status", "reindex", "timeline"}
+    assert names == {"ask", "sources", "status", "reindex", "timeline", "add"}
     del bot.registered[12]  # a development server added later, or reset
     await bot.sync_commands()
     assert [c.kwargs["guild"].id for c in bot.tree.sync.await_args_list] == [11, 12, 12]
@@ -85,6 +85,7 @@ async def test_admin_commands_carry_default_permissions(make_bot) -> None:
     manage_guild = discord.Permissions(manage_guild=True).value
     assert int(payload["reindex"]["default_member_permissions"]) == manage_guild
     assert int(payload["status"]["default_member_permissions"]) == manage_guild
+    assert int(payload["add"]["default_member_permissions"]) == manage_guild and payload["add"]["contexts"] == [0]
     assert payload["reindex"]["contexts"] == [0]  # guild only: no DMs
     assert payload["ask"].get("default_member_permissions") is None
     assert {o["name"] for o in payload["timeline"]["options"]} == {"from", "to", "topic"}

@@ -97,12 +97,13 @@ def embed_of(reply: dict) -> dict:
 
 def test_commands_registered_with_options_and_permissions(bot) -> None:
     cmds = {c["name"]: c for c in bot.fake.commands["global"]}
-    assert set(cmds) == {"ask", "sources", "status", "reindex", "timeline"}
+    assert set(cmds) == {"ask", "sources", "status", "reindex", "timeline", "add"}
     ask = {o["name"]: o for o in cmds["ask"]["options"]}
     assert ask["question"]["type"] == 3 and ask["question"]["required"] is True
     assert ask["private"]["type"] == 5 and not ask["private"].get("required", False)
     assert cmds["reindex"]["default_member_permissions"] == str(MANAGE_GUILD)
     assert cmds["status"]["default_member_permissions"] == str(MANAGE_GUILD)
+    assert cmds["add"]["default_member_permissions"] == str(MANAGE_GUILD)
     assert cmds["ask"]["default_member_permissions"] is None
     assert {o["name"] for o in cmds["timeline"]["options"]} == {"from", "to", "topic"}
     assert len(bot.fake.command_puts) == 1
