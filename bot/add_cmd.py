@@ -16,7 +16,7 @@ from bot.settings import Settings, SettingsError
 
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the `add` and `feeds` commands through the CLI's `command(name, summary, description)` helper."""
-    add = command("add", "fetch web pages (or read .html files), store their articles and index them",
+    add = command("add", "fetch web pages or read .html files, store their articles, index them",
                   "Each page's main text and metadata (title, author, date, outlet, canonical URL, language) are\n"
                   "extracted and stored as a .txt article with a .meta.toml sidecar in the articles folder, then\n"
                   "indexed. A page already stored (same URL or same text) is skipped; a changed one is updated.")

@@ -45,7 +45,7 @@ def test_run_help_says_where_the_token_comes_from() -> None:
 
 def test_eval_help_describes_both_file_formats() -> None:
     text = " ".join(help_of("eval").split())
-    for needle in ('"question"', '"answer"', '"type"', "ood", "paraphrase", "near-ood", '"source"', '"spans"',
+    for needle in ('"question"', '"answer"', '"type"', "ood", "near-ood", "strict hit", "loose hit", '"source"', '"spans"',
                    "one JSON object per line"):
         assert needle in text, needle
 

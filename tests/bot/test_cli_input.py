@@ -35,7 +35,7 @@ def test_every_stdin_line_gets_one_valid_json_line(tmp_path, corpus_dir, errors)
     out = r.stdout.decode("utf-8").splitlines()  # valid UTF-8 throughout
     records = [json.loads(line) for line in out]  # and valid JSON, one record per line
     assert len(records) == 6  # the empty line is skipped, as before
-    assert "112 state parties" in records[0]["answer"]
+    assert records[0]["abstained"] is False and records[0]["citations"]
     assert records[1]["line"] == 2 and "not UTF-8" in records[1]["error"]
     assert records[2]["line"] == 3 and "too long" in records[2]["error"] and len(records[2]["question"]) <= 200
     assert "answer" in records[3] and records[3]["question"] == "]0;title When did parliament vote?"
@@ -72,5 +72,7 @@ def test_timeline_text_keeps_one_event_per_line(tmp_path, corpus_dir) -> None:
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout and "\x07" not in r.stdout
-    ours = [line for line in r.stdout.splitlines() if "owned" in line or "name" in line]
-    assert len(ours) == 1 and "evil\\nname\\x1b[2J.txt" in ours[0], r.stdout
+    event = [line for line in r.stdout.splitlines() if "owned" in line]
+    legend = [line for line in r.stdout.splitlines() if "evil" in line]
+    assert len(event) == 1 and "\\x1b]0;owned\\x07" in event[0], r.stdout
+    assert len(legend) == 1 and "evil\\nname\\x1b[2J.txt" in legend[0], r.stdout

@@ -60,7 +60,9 @@ def service():
     (corpus / "999_hostile.meta.toml").write_text(
         'title = "@everyone <@&1> ```" \noutlet = "@here **Outlet**"\nurl = "https://evil.example/@everyone"\n',
         encoding="utf-8")
-    s = Service(make_settings(tmp, corpus), encoder=HashingEncoder(), extras={"timeline": build_timeline})
+    # never declining: this test is about how quotes of the hostile article render, not about declining
+    s = Service(make_settings(tmp, corpus, answer={"decline_below": 0}), encoder=HashingEncoder(),
+                extras={"timeline": build_timeline})
     s.ensure_index()
     yield s
     shutil.rmtree(tmp, ignore_errors=True)
