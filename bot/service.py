@@ -98,7 +98,7 @@ class Service:
                                         settings.index.type, settings.index.hnsw_threshold)
         self.answer_model = AnswerModel.load(settings.resolve(settings.answer.model))
         self.reader = reader or OnnxReader(self.answer_model.reader_file, self.answer_model.tokenizer_file,
-                                           settings.model.threads or None)
+                                           settings.model.threads or None, self.answer_model.reader_sha256)
         self.answer_config = AnswerConfig(settings.answer.max_citations, settings.answer.decline_below)
         self._composer: Composer | None = None
         self._swap_lock = threading.Lock()

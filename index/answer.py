@@ -34,7 +34,7 @@ READ_FEATURES = ("reader", "reader_gap", "reader_rank", "stage1", "stage1_gap")
 # The answerability model's inputs: about the question and its best candidates.
 QUESTION_FEATURES = (
     "final_top", "final_margin", "reader_top", "reader_margin", "stage1_top", "s_dense_top", "p_dense_top",
-    "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "unknown", "kind_missing", "agree",
+    "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "unknown", "kind_missing", "agree", "missing_max",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -93,6 +93,7 @@ class AnswerModel:
     second: float  # a second answer sentence is quoted when its probability reaches this share of the first's
     reader_file: Path
     tokenizer_file: Path
+    reader_sha256: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> AnswerModel:
@@ -101,7 +102,8 @@ class AnswerModel:
             return cls(
                 LinearModel.from_json(data["stage1"], FEATURES), LinearModel.from_json(data["final"], READ_FEATURES),
                 LinearModel.from_json(data["answerable"], QUESTION_FEATURES), float(data["threshold"]),
-                int(data["read"]), float(data["second"]), path.parent / data["reader"], path.parent / data["tokenizer"])
+                int(data["read"]), float(data["second"]), path.parent / data["reader"], path.parent / data["tokenizer"],
+                data.get("reader_sha256"))
         except ModelFileError as exc:
             raise ModelFileError(f"{path}: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
@@ -133,7 +135,7 @@ class Composer:
                  config: AnswerConfig | None = None) -> None:
         self.searcher = searcher
         self.model = model
-        self.reader = reader or OnnxReader(model.reader_file, model.tokenizer_file)
+        self.reader = reader or OnnxReader(model.reader_file, model.tokenizer_file, sha256=model.reader_sha256)
         self.config = config or AnswerConfig()
 
     @property
@@ -231,11 +233,16 @@ def question_features(query: Query, scored: Sequence[Scored]) -> np.ndarray:
     feats = np.stack([s.cand.features for s in scored])
     f = best.cand.features
     top_s1 = max(scored, key=lambda s: s.stage1)
+    # The weightiest question term the best passage lacks, against the weightiest term: a swapped name or
+    # number ("... computer class ..." for "... computer science ...") makes a question unanswerable.
+    heaviest = max(query.weights.values(), default=0.0)
+    missing = max((w for t, w in query.weights.items() if t not in best.cand.passage.terms), default=0.0)
     return np.asarray([
         finals[0], finals[0] - finals[1], readers[0], readers[0] - readers[1], top_s1.stage1,
         feats[:, _F["s_dense"]].max(), feats[:, _F["p_dense"]].max(),
         f[_F["s_cov"]], f[_F["ctx_cov"]], f[_F["p_cov"]], f[_F["p_names"]], query.unknown,
         1.0 if query.kind and not f[_F["kind_match"]] else 0.0, 1.0 if top_s1 is best else 0.0,
+        missing / heaviest if heaviest else 0.0,
     ], dtype=np.float32)
 
 

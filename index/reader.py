@@ -38,10 +38,12 @@ class Reader(Protocol):
 class OnnxReader:
     """The shipped reader; loads on first use, safe to share between threads."""
 
-    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int | None = None) -> None:
+    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int | None = None,
+                 sha256: str | None = None) -> None:
         self.model_file = Path(model_file)
         self.tokenizer_file = Path(tokenizer_file)
         self._threads = threads
+        self._sha256 = sha256  # recorded when the model was fitted: a damaged file is refused, never used
         self._lock = threading.Lock()
         self._session = None
         self._tokenizer = None
@@ -50,12 +52,15 @@ class OnnxReader:
     @property
     def model_id(self) -> str:
         if self._id is None:
-            try:
-                digest = hashlib.sha256(self.model_file.read_bytes()).hexdigest()[:16]
-            except OSError as exc:
-                raise ReaderError(f"{self.model_file}: the reader model cannot be read ({exc.strerror})") from None
-            self._id = f"{self.model_file.name}:{digest}"
+            self._id = f"{self.model_file.name}:{self._digest()[:16]}"
         return self._id
+
+    def _digest(self) -> str:
+        try:
+            with open(self.model_file, "rb") as fh:
+                return hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError as exc:
+            raise ReaderError(f"{self.model_file}: the reader model cannot be read ({exc.strerror})") from None
 
     def _load(self):
         with self._lock:
@@ -80,6 +85,10 @@ class OnnxReader:
                     session = ort.InferenceSession(str(self.model_file), opts, providers=["CPUExecutionProvider"])
                 except Exception as exc:
                     raise ReaderError(f"{self.model_file}: the reader model cannot be loaded ({exc})") from None
+                if self._sha256 and self._digest() != self._sha256:
+                    raise ReaderError(f"{self.model_file}: the reader model is damaged or was replaced (its SHA-256 "
+                                      "differs from the one recorded in the answer model); restore it with "
+                                      "`git checkout -- models/` or refit with `make models`")
                 tok.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
                 tok.no_padding()
                 self._inputs = {i.name for i in session.get_inputs()}

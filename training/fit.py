@@ -1,6 +1,6 @@
 """Fit the answer engine's models and write models/answer-model.json.
 
-    .venv/bin/python training/fit.py        (or: make models, which first trains and exports the reader)
+    .venv/bin/python -m training.fit        (or: make models, which first trains and exports the reader)
 
 Data: SQuAD 2.0 train questions (../shared/eval/squad/train/), split by article title into side A and
 side B (training/common.py). The first-stage ranker is fitted on side A (as the reader was). On side B,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 
 import numpy as np
@@ -75,7 +76,7 @@ def ranked_hits(groups, scores, read: int, final: LinearModel) -> dict:
             continue
         ranked = combine(g.cands, s1, logits[:read], final)
         labels = {(c.article_id, c.start): l for c, l in zip(g.cands, g.labels)}
-        hits = [labels[(s.cand.article_id, s.cand.start)] for s in ranked[:3]]
+        hits = [int(labels[(s.cand.article_id, s.cand.start)]) for s in ranked[:3]]
         h1 += hits[0]
         h3 += any(hits)
     return {"hit_at_1": round(h1 / n, 4), "hit_at_3": round(h3 / n, 4)}
@@ -168,6 +169,7 @@ def main() -> None:
         "about": "Fitted by training/fit.py (make models) on SQuAD 2.0 train questions; see index/answer.py.",
         "fitted": datetime.date.today().isoformat(),
         "reader": READER_FILE.name, "tokenizer": TOKENIZER_FILE.name,
+        "reader_sha256": hashlib.sha256(READER_FILE.read_bytes()).hexdigest(),
         "read": read, "second": second, "threshold": round(threshold, 6),
         "held_out": {"side_b_ranking": report["read"][read], "wrong_declines": round(wrong, 4),
                      "unanswerable_declined": round(declined, 4), "curve": curve},
