@@ -18,7 +18,7 @@ export TOKENIZERS_PARALLELISM := false
 
 Q ?= When did Lithuania withdraw from the Convention on Cluster Munitions?
 
-.PHONY: setup ask test eval bench bench-scale reindex run readme-sample clean
+.PHONY: setup ask test eval models bench bench-scale reindex run readme-sample clean
 
 setup: $(STAMP)
 
@@ -34,8 +34,16 @@ ask: setup
 test: setup
 	$(PY) -m pytest -q
 
+# Quality on every shipped question set (benchmarks/questions/), beside plain baselines from the same run.
 eval: setup
-	$(PY) -m bot eval ../shared/eval/dev_questions.jsonl
+	$(PY) benchmarks/quality.py
+
+# Refit the answer models from ../shared/eval/squad/train/ (about 2 hours on 2 cores; CI never does this):
+# fine-tune the reader, export it to int8 ONNX in models/, then fit the linear models into models/answer-model.json.
+models: setup
+	$(PY) -m training.train_reader
+	$(PY) -m training.export_reader
+	$(PY) -m training.fit
 
 reindex: setup
 	$(CITEBOT) reindex

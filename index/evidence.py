@@ -52,6 +52,7 @@ class PassageHit:
     end: int
     text: str
     sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+    terms: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # its and its article's meta's
 
 
 @dataclass(frozen=True)

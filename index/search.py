@@ -68,7 +68,7 @@ class Searcher:
                 row, rank, float(self.index.vectors[row] @ query.vector),
                 float(lex_all[row]) / possible if possible > 0 else 0.0,
                 term_share(query, found), name_share(query, found), chunk.article_id, chunk.start, chunk.end,
-                chunk.text, sentences.of(row) if sentences is not None else None))
+                chunk.text, sentences.of(row) if sentences is not None else None, frozenset(found)))
         return out
 
     def top_cosine(self, query: Query) -> float:

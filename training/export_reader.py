@@ -1,6 +1,6 @@
 """Export a fine-tuned reader checkpoint to ONNX with int8 weights, into models/.
 
-    .venv/bin/python training/export_reader.py [training/work/reader/epoch2]
+    .venv/bin/python -m training.export_reader [training/work/reader/epoch3]
 
 Writes models/reader-int8.onnx and models/reader-tokenizer.json, and prints how closely the int8 logits
 follow the fp32 ones on pairs from the shipped corpus.
@@ -27,18 +27,10 @@ TOKENIZER_FILE = MODELS / "reader-tokenizer.json"
 def export(checkpoint: Path, target: Path = READER_FILE, tokenizer_target: Path = TOKENIZER_FILE) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModelForSequenceClassification
 
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, attn_implementation="eager").eval()
+    from training.train_reader import load_reader
 
-    class Logit(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits[:, 0]
+    model = load_reader(checkpoint)
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = torch.ones((2, 8), dtype=torch.long)
@@ -46,7 +38,7 @@ def export(checkpoint: Path, target: Path = READER_FILE, tokenizer_target: Path 
         fp32 = Path(tmp) / "reader-fp32.onnx"
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(Logit(model), (sample, sample, torch.zeros_like(sample)), str(fp32),
+            torch.onnx.export(model, (sample, sample, torch.zeros_like(sample)), str(fp32),
                               input_names=names, output_names=["logit"],
                               dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {"logit": {0: "batch"}},
                               opset_version=17, dynamo=False)
@@ -56,7 +48,7 @@ def export(checkpoint: Path, target: Path = READER_FILE, tokenizer_target: Path 
                              reduce_range=True, op_types_to_quantize=["MatMul", "Gather"])
         finally:
             logging.disable(logging.NOTSET)
-        shutil.copyfile(checkpoint / "tokenizer.json", tokenizer_target)
+        shutil.copyfile(checkpoint / "encoder" / "tokenizer.json", tokenizer_target)
         compare(fp32, target, tokenizer_target)
 
 
@@ -82,7 +74,7 @@ def compare(fp32: Path, int8: Path, tokenizer: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("checkpoint", nargs="?", default=str(WORK / "reader" / "epoch2"))
+    ap.add_argument("checkpoint", nargs="?", default=str(WORK / "reader" / "epoch3"))
     args = ap.parse_args()
     MODELS.mkdir(exist_ok=True)
     export(Path(args.checkpoint))

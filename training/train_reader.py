@@ -3,9 +3,11 @@
 Fitted on SQuAD train side A only (side B is kept for fitting how its score is combined, and for
 choosing thresholds). Positives: the candidate sentence that covers the gold answer. Negatives: the
 first-stage ranker's best wrong sentences for the same question, and for unanswerable questions the
-sentences that look most like answers. Writes a Hugging Face checkpoint to training/work/reader/.
+sentences that look most like answers. The loss: each pair's label (so the score also says whether a
+sentence answers at all), plus each question's positive ranked above its own negatives. Writes a Hugging
+Face checkpoint per epoch to training/work/reader/.
 
-    .venv/bin/python training/train_reader.py [--epochs 2]
+    .venv/bin/python -m training.train_reader [--epochs 2]
 """
 
 from __future__ import annotations
@@ -13,97 +15,150 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 
 from training.common import WORK, gather, side
 from training.stage1 import fit_stage1
 
-NEGATIVES = 6
+NEGATIVES = 7
 MAX_TOKENS = 128
 
 
-def pairs_for(groups, stage1, negatives: int = NEGATIVES, rng: random.Random | None = None):
-    """(question, sentence, label) triples: every positive, and the stage-1 best negatives."""
+def groups_for(groups, stage1, negatives: int = NEGATIVES) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Per question: (question, [(sentence, label)]): its positives first, then the stage-1 best negatives."""
     out = []
     for g in groups:
         if not g.cands:
             continue
-        order = np.argsort(-stage1.score(g.features))
-        seen = set()
-        pos = [g.cands[i].text for i in order if g.labels[i]]
-        neg = [g.cands[i].text for i in order if not g.labels[i]]
-        for text in pos:
-            if text not in seen:
-                seen.add(text)
-                out.append((g.question.question, text, 1.0))
-        for text in neg:
-            if len(seen) >= len(pos) + negatives:
-                break
-            if text not in seen:
-                seen.add(text)
-                out.append((g.question.question, text, 0.0))
+        order = np.argsort(-stage1.score(g.features), kind="stable")
+        pos = list(dict.fromkeys(g.cands[i].text for i in order if g.labels[i]))
+        neg = [t for t in dict.fromkeys(g.cands[i].text for i in order if not g.labels[i]) if t not in pos]
+        out.append((g.question.question, [(t, 1.0) for t in pos] + [(t, 0.0) for t in neg[:negatives]]))
     return out
+
+
+def reader_module(path: str):
+    """MiniLM with a linear head on the mean of its token vectors.
+
+    Mean pooling, not BERT's [CLS] pooler: the bundled model was trained to mean-pool, and its [CLS]
+    output barely varies between inputs (a [CLS] head fitted here gave almost the same score to every
+    sentence).
+    """
+    import torch
+    from transformers import AutoModel
+
+    class MeanPoolReader(torch.nn.Module):
+        def __init__(self, encoder) -> None:
+            super().__init__()
+            self.encoder = encoder
+            self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9))[:, 0]
+
+    return MeanPoolReader(AutoModel.from_pretrained(path, attn_implementation="eager"))
+
+
+def save_reader(model, tok, folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    model.encoder.save_pretrained(folder / "encoder")
+    tok.save_pretrained(folder / "encoder")
+    save_file({k: v.contiguous() for k, v in model.head.state_dict().items()}, str(folder / "head.safetensors"))
+
+
+def load_reader(folder: Path):
+    from safetensors.torch import load_file
+
+    model = reader_module(str(folder / "encoder"))
+    model.head.load_state_dict(load_file(str(folder / "head.safetensors")))
+    return model.eval()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=4e-5)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--pairs", type=int, default=32, help="pairs per batch (whole questions)")
+    ap.add_argument("--listwise", type=float, default=1.0,
+                    help="weight of the loss ranking each question's positive above its negatives")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--out", default=str(WORK / "reader"))
     args = ap.parse_args()
 
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
     from index.encoder import default_model_path
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    _, groups = gather("train")
-    side_a = [g for g in groups if side(g.question) == "A"]
+    _, all_groups = gather("train")
+    side_a = [g for g in all_groups if side(g.question) == "A"]
     stage1 = fit_stage1([g for g in side_a if g.question.in_scope])
-    data = pairs_for(side_a, stage1)
-    print(f"{len(data)} pairs from {len(side_a)} questions, {sum(d[2] for d in data):.0f} positive", flush=True)
+    data = groups_for(side_a, stage1)
+    n_pairs = sum(len(items) for _, items in data)
+    print(f"{len(data)} questions, {n_pairs} pairs, {sum(l for _, it in data for _, l in it):.0f} positive",
+          flush=True)
 
     path = default_model_path()
     tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * ((len(data) + args.batch - 1) // args.batch)
+    model = reader_module(path)
+    # The new head learns faster than the pretrained layers may move.
+    opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": args.lr},
+                             {"params": model.head.parameters(), "lr": 20 * args.lr}], weight_decay=0.01)
+    per_batch = max(1, args.pairs // (NEGATIVES + 1))
+    steps = args.epochs * ((len(data) + per_batch - 1) // per_batch)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    lengths = [len(tok(q, s, truncation=True, max_length=MAX_TOKENS)["input_ids"]) for q, s, _ in data]
-    out_dir = WORK / "reader"
-    step, t0 = 0, time.time()
+    bce = torch.nn.BCEWithLogitsLoss()
+    out_dir = Path(args.out)
+    t0 = time.time()
     for epoch in range(args.epochs):
         model.train()
-        # Batches of similar length (little padding), in random order.
-        idx = sorted(range(len(data)), key=lambda i: (lengths[i], rng.random()))
-        batches = [idx[b:b + args.batch] for b in range(0, len(idx), args.batch)]
-        rng.shuffle(batches)
+        order = list(range(len(data)))
+        rng.shuffle(order)
+        batches = [order[b:b + per_batch] for b in range(0, len(order), per_batch)]
         running = 0.0
         for bi, batch in enumerate(batches):
-            enc = tok([data[i][0] for i in batch], [data[i][1] for i in batch], truncation=True,
-                      max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            labels = torch.tensor([data[i][2] for i in batch])
-            loss = loss_fn(model(**enc).logits.squeeze(-1), labels)
+            qs, texts, labels, sizes = [], [], [], []
+            for i in batch:
+                question, items = data[i]
+                qs += [question] * len(items)
+                texts += [t for t, _ in items]
+                labels += [l for _, l in items]
+                sizes.append(len(items))
+            enc = tok(qs, texts, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+            logits = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            target = torch.tensor(labels)
+            loss = bce(logits, target)
+            if args.listwise:
+                # Each question's positive should beat its own negatives: softmax over the question's pairs.
+                parts, at = [], 0
+                for n in sizes:
+                    lg, lb = logits[at:at + n], target[at:at + n]
+                    if lb.sum() > 0 and n > 1:
+                        parts.append(torch.logsumexp(lg, 0) - torch.logsumexp(lg[lb > 0], 0))
+                    at += n
+                if parts:
+                    loss = loss + args.listwise * torch.stack(parts).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             opt.zero_grad()
-            step += 1
-            running += float(loss)
+            running += float(loss.detach())
             if bi % 50 == 49:
                 print(f"epoch {epoch} batch {bi + 1}/{len(batches)} loss {running / 50:.4f} "
                       f"{time.time() - t0:.0f}s", flush=True)
                 running = 0.0
-        model.save_pretrained(out_dir / f"epoch{epoch + 1}")
-        tok.save_pretrained(out_dir / f"epoch{epoch + 1}")
+        save_reader(model, tok, out_dir / f"epoch{epoch + 1}")
         print(f"saved epoch {epoch + 1} after {time.time() - t0:.0f}s", flush=True)
 
 
