@@ -18,6 +18,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import pickle
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -26,7 +27,7 @@ from sklearn.model_selection import GroupKFold
 from index.answer import QUESTION_FEATURES, READ_FEATURES, combine, question_features, read_features
 from index.ranker import LinearModel
 from index.reader import OnnxReader
-from training.common import ROOT, gather, side
+from training.common import ROOT, WORK, gather, side
 from training.export_reader import READER_FILE, TOKENIZER_FILE
 from training.stage1 import fit_stage1
 
@@ -42,7 +43,13 @@ def _fit_lr(x: np.ndarray, y: np.ndarray, names, c: float = 1.0, weight=None) ->
 
 
 def read_all(groups, stage1, reader, most: int):
-    """Stage-1 scores of every candidate and the reader's logits for each question's best `most`."""
+    """Stage-1 scores of every candidate and the reader's logits for each question's best `most`; cached in
+    training/work/ by the reader's and the first stage's digests, since reading is the slow part."""
+    key = hashlib.sha256((reader.model_id + json.dumps(stage1.as_json(), sort_keys=True)).encode()).hexdigest()
+    cache = WORK / f"read-{key[:16]}-{most}.pkl"
+    if cache.is_file():
+        with open(cache, "rb") as fh:  # our own cache, written below
+            return pickle.load(fh)
     out = []
     for g in groups:
         if not g.cands:
@@ -51,6 +58,8 @@ def read_all(groups, stage1, reader, most: int):
         s1 = stage1.score(g.features)
         top = np.argsort(-s1, kind="stable")[:most]
         out.append((s1, reader.score(g.question.question, [g.cands[i].text for i in top])))
+    with open(cache, "wb") as fh:
+        pickle.dump(out, fh)
     return out
 
 
