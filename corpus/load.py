@@ -27,7 +27,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from corpus.header import read_header
-from corpus.models import Article, ArticleMeta, CorpusError, LoadReport, Skipped
+from corpus.errors import CorpusError
+from corpus.models import Article, ArticleMeta, LoadReport, Skipped
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"

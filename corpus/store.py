@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from corpus.html import extract_article, utc_now
 from corpus.load import META_SUFFIX, load_articles, read_meta
-from corpus.models import ArticleMeta, CorpusError, LoadReport, Skipped, sha256_text
+from corpus.errors import CorpusError
+from corpus.models import ArticleMeta, LoadReport, Skipped, sha256_text
 
 log = logging.getLogger(__name__)
 

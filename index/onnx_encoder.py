@@ -37,7 +37,8 @@ class OnnxEncoder:
     """Sentence embeddings from an ONNX export of a local sentence-transformers model (same vectors, faster)."""
 
     def __init__(self, model_path: str | None = None, cache_dir: Path | str = "var/models", batch_size: int = 32,
-                 threads: int | None = None, quantisation: str = "int8") -> None:
+                 threads: int | None = None, quantisation: str = "int8",
+                 notify: Callable[[str], None] = log.info) -> None:
         if quantisation not in QUANTISATIONS:
             raise ValueError(f"unknown quantisation {quantisation!r}; expected one of {', '.join(QUANTISATIONS)}")
         self._path = model_path or default_model_path()
@@ -51,7 +52,7 @@ class OnnxEncoder:
         self._fingerprint: str | None = None
         self._dim: int | None = None
         # Told when the one-off export starts and ends (the command line prints it: ~30 s otherwise silent).
-        self.notify: Callable[[str], None] = log.info
+        self.notify = notify
 
     @property
     def model_id(self) -> str:

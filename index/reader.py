@@ -18,12 +18,14 @@ from typing import Protocol
 
 import numpy as np
 
+from corpus.errors import CitebotError
+
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 128  # question and sentence together; longer pairs lose the end of the sentence
 
 
-class ReaderError(RuntimeError):
+class ReaderError(CitebotError):
     """The reader model cannot be loaded; the message names the file."""
 
 

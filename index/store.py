@@ -35,6 +35,7 @@ import faiss
 import numpy as np
 from scipy import sparse
 
+from corpus.errors import CitebotError
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
@@ -47,9 +48,10 @@ FORMAT = 1
 CURRENT = "CURRENT"
 LARGE_INDEX = 100_000  # passages from which chunks and vectors are read from disk on demand, not loaded
 TERM_COUNTS = "bm25_counts.npz"  # read by the next build only, never when serving
+TIMELINE = "timeline.json"
 
 
-class StoreError(Exception):
+class StoreError(CitebotError):
     """Base for index problems; the message is fit to show a user."""
 
 
@@ -80,7 +82,6 @@ class ArticleRecord:
     id: str
     sha256: str
     meta: ArticleMeta
-    length: int
 
 
 @dataclass
@@ -95,8 +96,8 @@ class LoadedIndex:
     vectors: np.ndarray | RowFile
     ann: faiss.Index
     bm25: BM25
-    extras: dict[str, object]
-    sentences: SentenceVectors | None = None  # None in indexes built before sentence vectors were stored
+    sentences: SentenceVectors
+    timeline: dict | None  # the dated events (index.timeline), None when the build was told to skip it
 
     @property
     def model_id(self) -> str:
@@ -234,23 +235,21 @@ class IndexStore:
                         keys.append(row["key"])
             raw_articles = json.loads((path / "articles.json").read_text(encoding="utf-8"))
             articles = {
-                a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"]), a["length"]) for a in raw_articles
+                a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"])) for a in raw_articles
             }
             vectors = RowFile(path / "vectors.npy") if large else np.load(path / "vectors.npy", allow_pickle=False)
             ann = faiss.read_index(str(path / "vectors.faiss"))
             apply_search_params(ann, manifest.get("ann", {}).get("params", {}))
             bm25 = BM25.load(path)
-            sentences = SentenceVectors.load(path, lazy=large) if "sentences" in manifest else None
-            extras = {
-                name: json.loads((path / f"{name}.json").read_text(encoding="utf-8"))
-                for name in manifest.get("extras", [])
-            }
+            sentences = SentenceVectors.load(path, lazy=large)
+            timeline = (json.loads((path / TIMELINE).read_text(encoding="utf-8")) if manifest.get("timeline")
+                        else None)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexCorrupt(f"{path.name}: index files cannot be read ({exc})") from exc
         if (len(chunks) != len(vectors) or ann.ntotal != len(chunks) or bm25.size != len(chunks)
-                or (sentences is not None and len(sentences) != len(chunks))):
+                or len(sentences) != len(chunks)):
             raise IndexCorrupt(f"{path.name}: chunk, vector and lexical counts disagree")
-        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, extras, sentences)
+        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, sentences, timeline)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Path]:
@@ -350,10 +349,9 @@ def write_error(root: Path, exc: BaseException) -> IndexWriteError:
 
 
 def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRecord], vectors: np.ndarray,
-                     ann: faiss.Index, bm25: BM25, extras: dict[str, object] | None = None,
-                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None,
-                     sentences: SentenceVectors | None = None) -> list[str]:
-    """Write a generation's data files (not its manifest); returns the names of the extras written.
+                     ann: faiss.Index, bm25: BM25, sentences: SentenceVectors, timeline: dict | None,
+                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None) -> None:
+    """Write a generation's data files (not its manifest).
 
     `term_counts` (passage x term counts, columns as in the BM25 vocabulary) lets the next build append
     passages to the lexical index without tokenising the unchanged ones again. With `chunks_prefix` (the
@@ -374,11 +372,9 @@ def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRe
         sparse.save_npz(folder / TERM_COUNTS, sparse.csr_matrix(term_counts), compressed=False)
     faiss.write_index(ann, str(folder / "vectors.faiss"))
     bm25.save(folder)
-    if sentences is not None:
-        sentences.save(folder)
-    for name, value in (extras or {}).items():
-        (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    return sorted(extras or {})
+    sentences.save(folder)
+    if timeline is not None:
+        (folder / TIMELINE).write_text(json.dumps(timeline, ensure_ascii=False), encoding="utf-8")
 
 
 def checksums(folder: Path) -> dict[str, dict]:

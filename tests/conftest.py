@@ -13,7 +13,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bot.service import Service  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from index.encoder import HashingEncoder  # noqa: E402
+from index.hashing_encoder import HashingEncoder  # noqa: E402
 
 SHIPPED = PROJECT_ROOT / "corpus" / "articles"
 
@@ -24,6 +24,18 @@ def corpus_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(SHIPPED, folder)
     return folder
+
+
+class RecordingEncoder(HashingEncoder):
+    """The hashing encoder, keeping the texts each encode() call embedded (`calls`)."""
+
+    def __init__(self, dim: int = 256) -> None:
+        super().__init__(dim)
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts, progress=None):
+        self.calls.append(list(texts))
+        return super().encode(texts, progress)
 
 
 def make_settings(tmp_path: Path, corpus: Path, **sections) -> Settings:

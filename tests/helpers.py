@@ -10,9 +10,10 @@ from types import SimpleNamespace
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
+from discord import app_commands
 
 from bot import render
-from bot.service import QuestionError, ReindexRunning, clean_question
+from bot.service import ReindexRunning, clean_question
 from bot.settings import Settings
 from corpus.models import ArticleMeta, Skipped
 from index.answer import ABSTAIN_TEXT, Answer, Citation
@@ -220,6 +221,17 @@ def make_interaction(bot=None, user_id: int = 111, guild_id: int | None = 555, p
     it.followup.send = AsyncMock(side_effect=followup)
     it.edit_original_response = AsyncMock(side_effect=edit_original)
     return it
+
+
+async def invoke(command: app_commands.Command, cog, interaction, *args) -> None:
+    """Run a slash command as discord.py does: what its callback raises goes, wrapped in CommandInvokeError, to
+    the bot's tree error handler (`interaction.client` is the bot)."""
+    try:
+        await command.callback(cog, interaction, *args)
+    except Exception as exc:
+        if interaction.client is None:
+            raise
+        await interaction.client.tree.on_error(interaction, app_commands.CommandInvokeError(command, exc))
 
 
 # -- messages --------------------------------------------------------------------------------------------

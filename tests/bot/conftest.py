@@ -12,8 +12,8 @@ def make_bot(tmp_path):
     """Build CiteBots (not connected) on a fake service and a tmp feedback database."""
     made = []
 
-    def make(service=None, **discord_settings):
-        s = settings(tmp_path, **discord_settings)
+    def make(service=None, bot_settings=None, **discord_settings):
+        s = bot_settings or settings(tmp_path, **discord_settings)
         bot = CiteBot(s, service or FakeService(), FeedbackStore(s.db_path))
         bot_user(bot)
         made.append(bot)

@@ -14,7 +14,7 @@ from bot.cogs.sources import Sources
 from bot.cogs.timeline import Timeline
 from bot.views import Pager, VoteButton
 from index.answer import ABSTAIN_TEXT
-from tests.helpers import PING, FakeService, answer, citation, make_channel, make_interaction, make_message
+from tests.helpers import FakeService, answer, citation, invoke, make_channel, make_interaction, make_message
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 
@@ -25,7 +25,7 @@ async def test_ask_defers_then_answers_with_an_embed_and_vote_buttons(make_bot) 
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert it.sent.kinds() == ["defer", "followup"]
     assert it.sent[0][1] == {"thinking": True, "ephemeral": False}
     sent = it.sent.last()
@@ -40,7 +40,7 @@ async def test_ask_private_is_ephemeral(make_bot) -> None:
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?", True)
+    await invoke(cog.ask, cog, it, "When did parliament vote?", True)
     assert it.sent[0][1]["ephemeral"] is True and it.sent.last()["ephemeral"] is True
 
 
@@ -48,7 +48,7 @@ async def test_ask_abstains_with_a_short_plain_reply(make_bot) -> None:
     bot = make_bot(FakeService(answers={"*": answer(abstained=True)}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "What is the capital of Mars?")
+    await invoke(cog.ask, cog, it, "What is the capital of Mars?")
     sent = it.sent.last()
     assert ABSTAIN_TEXT in sent["content"] and "embed" not in sent and "view" not in sent
 
@@ -58,7 +58,7 @@ async def test_bad_questions_get_an_ephemeral_message_and_nothing_runs(make_bot,
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, question)
+    await invoke(cog.ask, cog, it, question)
     assert it.sent.kinds() == ["send_message"]
     assert needle in it.sent.last()["content"] and it.sent.last()["ephemeral"] is True
     assert bot.service.asked == []
@@ -69,7 +69,7 @@ async def test_mention_injection_in_question_and_answer_pings_nobody(make_bot) -
     bot = make_bot(FakeService(answers={"*": answer(evil, evil * 50, [citation(1, text=evil * 100, title=evil)])}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, f"{evil} when?")
+    await invoke(cog.ask, cog, it, f"{evil} when?")
     sent = it.sent.last()  # check_message already asserted limits, no pings and AllowedMentions.none()
     assert "@\u200beveryone" in sent["embed"].description
     assert bot.allowed_mentions.to_dict() == discord.AllowedMentions.none().to_dict()
@@ -81,7 +81,7 @@ async def test_very_long_answer_fits(make_bot) -> None:
     bot = make_bot(FakeService(answers={"*": answer("q?", long, cites)}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "Why?")
+    await invoke(cog.ask, cog, it, "Why?")
     assert it.sent.last()["embed"].description.endswith("…")
 
 
@@ -89,13 +89,13 @@ async def test_cooldown_refuses_with_the_wait_time(make_bot) -> None:
     bot = make_bot(cooldown_questions=2, cooldown_seconds=30)
     cog = Ask(bot)
     for _ in range(2):
-        await cog.ask.callback(cog, make_interaction(bot), "When did parliament vote?")
+        await invoke(cog.ask, cog, make_interaction(bot), "When did parliament vote?")
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert it.sent.kinds() == ["send_message"] and it.sent.last()["ephemeral"] is True
     assert "try again in 30 s" in it.sent.last()["content"]
     other = make_interaction(bot, user_id=222)
-    await cog.ask.callback(cog, other, "When did parliament vote?")
+    await invoke(cog.ask, cog, other, "When did parliament vote?")
     assert other.sent.kinds() == ["defer", "followup"]
 
 
@@ -104,7 +104,7 @@ async def test_busy_when_too_many_questions_wait(make_bot) -> None:
     cog = Ask(bot)
     bot.limits.running = bot.limits.waiting = 1  # the only slot is taken and one question waits for it
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert "try again in a few seconds" in it.sent.last()["content"] and it.sent.last()["ephemeral"]
 
 
@@ -251,7 +251,7 @@ async def test_reindex_refused_and_nothing_runs(make_bot, kwargs, refusal) -> No
     bot = make_bot(allowed_guild_ids=[555] if kwargs.get("guild_id") == 9 else [])
     cog = Admin(bot)
     it = make_interaction(bot, **kwargs)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert it.sent.kinds() == ["send_message"]
     assert it.sent.last() == {"content": refusal, "ephemeral": True,
                               "allowed_mentions": it.sent.last()["allowed_mentions"]}
@@ -265,7 +265,7 @@ async def test_reindex_runs_for_admins_and_reports_counts(make_bot, kwargs, sett
     bot = make_bot(**settings)
     cog = Admin(bot)
     it = make_interaction(bot, **kwargs)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert it.sent.kinds()[0] == "send_message" and "Reindexing" in it.sent[0][1]["content"]
     final = it.sent.last()["content"]
     assert it.sent.last() is not it.sent[0][1]
@@ -278,7 +278,7 @@ async def test_reindex_progress_is_edited_in_one_message_and_throttled(make_bot)
     bot = make_bot(FakeService(reindex_delay=2.5))
     cog = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     kinds = it.sent.kinds()
     assert kinds[0] == "send_message" and set(kinds[1:]) == {"edit"}
     assert 2 <= len(kinds) <= 4  # ~2.5 s of progress with at most one edit per 2 s, then the result
@@ -292,7 +292,7 @@ async def test_reindex_result_goes_to_the_channel_when_the_token_has_expired(mak
     resp = type("R", (), {"status": 401, "reason": "Unauthorized"})()
     it.edit_original_response.side_effect = discord.HTTPException(resp, "Invalid Webhook Token")
     it.channel = make_channel(777)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert "Reindexed 10 articles" in it.channel.sent.last()["content"]
 
 
@@ -304,7 +304,7 @@ async def test_second_reindex_is_told_one_is_running(make_bot, gap) -> None:
     second = make_interaction(bot, permissions=MANAGE_GUILD)
     task = asyncio.create_task(cog.reindex.callback(cog, first))
     await asyncio.sleep(gap)  # 0: both arrive before the first has even answered
-    await cog.reindex.callback(cog, second)
+    await invoke(cog.reindex, cog, second)
     await task
     assert second.sent.last()["content"] == ALREADY and second.sent.last()["ephemeral"]
     assert bot.service.reindex_calls == 1
@@ -317,18 +317,18 @@ async def test_questions_are_answered_while_reindexing(make_bot) -> None:
     task = asyncio.create_task(admin.reindex.callback(admin, it))
     await asyncio.sleep(0.1)
     q = make_interaction(bot)
-    await ask.ask.callback(ask, q, "When did parliament vote?")
+    await invoke(ask.ask, ask, q, "When did parliament vote?")
     assert not task.done() and q.sent.last()["embed"]
     await task
 
 
 async def test_failed_reindex_says_why(make_bot) -> None:
-    from corpus.models import CorpusError
+    from corpus.errors import CorpusError
 
     bot = make_bot(FakeService(reindex_error=CorpusError("corpus/articles: folder not found")))
     cog = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert "Reindex failed: corpus/articles: folder not found" in it.sent.last()["content"]
 
 
@@ -336,11 +336,11 @@ async def test_status_for_admins_only(make_bot) -> None:
     bot = make_bot()
     cog = Admin(bot)
     it = make_interaction(bot)
-    await cog.status.callback(cog, it)
+    await invoke(cog.status, cog, it)
     assert it.sent.last()["content"] == ADMIN_ONLY
     await bot.feedback.vote(await bot.feedback.add_answer(answer()), 1, 1)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.status.callback(cog, it)
+    await invoke(cog.status, cog, it)
     fields = {f.name: f.value for f in it.sent.last()["embed"].fields}
     assert fields["Articles"] == "3" and fields["Passages"] == "42" and fields["Model"] == "hashing-256"
     assert fields["Uptime"].startswith("1h") and "👍 1" in fields["Feedback"]
@@ -353,7 +353,7 @@ async def test_sources_lists_articles(make_bot) -> None:
     bot = make_bot()
     cog = Sources(bot)
     it = make_interaction(bot)
-    await cog.sources.callback(cog, it)
+    await invoke(cog.sources, cog, it)
     desc = it.sent.last()["embed"].description
     assert desc.index("Article 3") < desc.index("Article 1") and "LRT" in desc
 
@@ -365,7 +365,7 @@ async def test_timeline_pages_and_buttons_only_for_the_asker(make_bot) -> None:
     bot = make_bot(FakeService(events=events))
     cog = Timeline(bot)
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2024", "2024-12", "cluster munitions")
+    await invoke(cog.timeline, cog, it, "2024", "2024-12", "cluster munitions")
     assert bot.service.timeline_args == ("2024", "2024-12", "cluster munitions")
     sent = it.sent.last()
     assert len(sent["embed"].fields) == 10 and "[1] Article 1" in sent["embed"].footer.text
@@ -401,13 +401,13 @@ async def test_timeline_empty_and_bad_dates(make_bot) -> None:
     bot = make_bot(FakeService(events=[]))
     cog = Timeline(bot)
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2030", None, None)
+    await invoke(cog.timeline, cog, it, "2030", None, None)
     assert "No dated events" in it.sent.last()["content"] and "wider" in it.sent.last()["content"]
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "July", None, None)
+    await invoke(cog.timeline, cog, it, "July", None, None)
     assert it.sent.kinds() == ["send_message"] and "2024-07" in it.sent.last()["content"]
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2025", "2024", None)
+    await invoke(cog.timeline, cog, it, "2025", "2024", None)
     assert "swap" in it.sent.last()["content"]
 
 

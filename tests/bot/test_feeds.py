@@ -11,7 +11,7 @@ from bot.feeds import FeedPoller, feed_status
 from bot.ingest import Ingestor
 from bot.service import Service
 from corpus.store import STAGING
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
 from tests.newsserver import NewsServer
 

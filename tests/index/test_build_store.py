@@ -7,10 +7,10 @@ import pytest
 
 from bot.service import Service
 from index.build import build_index, staleness
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexCorrupt, IndexMissing, IndexStore
 
-from tests.conftest import make_settings
+from tests.conftest import RecordingEncoder, make_settings
 
 
 def generation(service: Service) -> Path:
@@ -32,8 +32,7 @@ def test_adding_an_article_embeds_only_its_passages(fake_service: Service, corpu
     first = fake_service.ensure_index()
     (corpus_dir / "005_new.txt").write_text(
         "Estonia said on Monday it would review its own treaties. Officials will decide in June.", encoding="utf-8")
-    encoder = fake_service.encoder
-    encoder.calls.clear()
+    encoder = fake_service.encoder = RecordingEncoder()
     second = fake_service.ensure_index()
     assert second.articles == 6
     assert second.embedded == second.chunks - first.chunks

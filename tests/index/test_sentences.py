@@ -14,7 +14,7 @@ from corpus.load import load_articles
 from corpus.models import LoadReport
 from index.answer import Composer
 from index.build import BuildConfig, build_index, staleness
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.search import Searcher
 from index.sentences import FILES, SentenceVectors, quantize, sentence_texts
 from index.store import IndexCorrupt, IndexStore
@@ -88,9 +88,9 @@ def test_sentence_vectors_that_disagree_with_the_passages_are_corrupt(corpus, tm
 
 
 def test_answering_reads_sentence_vectors_instead_of_embedding_sentences(tmp_path: Path, corpus_dir: Path):
-    from tests.conftest import make_settings
+    from tests.conftest import RecordingEncoder, make_settings
 
-    enc = HashingEncoder()
+    enc = RecordingEncoder()
     service = Service(make_settings(tmp_path, corpus_dir), encoder=enc)
     service.ensure_index()
     composer = Composer(Searcher(service.store.load(), enc), service.answer_model, service.reader)

@@ -16,8 +16,8 @@ import pytest
 
 from corpus.load import load_articles
 from corpus.models import Article, ArticleMeta
-from index.timeline import (TimelineError, build_timeline, extract_mentions, format_events, parse_iso,
-                            select_events)
+from bot.terminal import format_events
+from index.timeline import TimelineError, build_timeline, extract_mentions, parse_iso, select_events
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "corpus" / "articles"
@@ -348,7 +348,7 @@ def test_text_format(timeline):
 def test_service_methods_are_thin(timeline):
     from bot.service import Service
 
-    fake = SimpleNamespace(index=SimpleNamespace(extras={"timeline": timeline}),
+    fake = SimpleNamespace(index=SimpleNamespace(timeline=timeline),
                            ensure_index=lambda **kw: None, load_corpus=lambda: None)
     fake.timeline_sync = functools.partial(Service.timeline_sync, fake)
     assert Service.timeline_sync(fake, "2025-03") == select_events(timeline, "2025-03")

@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from bot.service import Service
-from index.encoder import HashingEncoder
-from index.timeline import build_timeline
+from index.hashing_encoder import HashingEncoder
 from index.store import CURRENT, IndexStore, StoreError
 from tests.conftest import make_settings
 from tests.reliability.common import FIGURES, ROOT, bot_env
 
-EXTRAS = {"timeline": build_timeline}  # as the command line and the bot build it
 QUESTION = "When did the Lithuanian parliament vote to leave the Convention on Cluster Munitions?"
 
 
@@ -58,7 +56,7 @@ def pristine(tmp_path_factory) -> tuple[Path, Path, dict]:
     tmp = tmp_path_factory.mktemp("pristine")
     corpus = tmp / "articles"
     shutil.copytree(ROOT / "corpus" / "articles", corpus)
-    service = Service(make_settings(tmp, corpus), encoder=HashingEncoder(), extras=EXTRAS)
+    service = Service(make_settings(tmp, corpus), encoder=HashingEncoder())
     service.ensure_index()
     idx = service.index
     truth = {"keys": list(idx.chunk_keys), "articles": sorted(idx.articles), "gen": idx.path.name,
@@ -69,7 +67,7 @@ def pristine(tmp_path_factory) -> tuple[Path, Path, dict]:
 def fresh_copy(pristine, tmp_path: Path) -> tuple[Service, Path]:
     src, corpus, _ = pristine
     shutil.copytree(src / "var", tmp_path / "var")
-    return Service(make_settings(tmp_path, corpus), encoder=HashingEncoder(), extras=EXTRAS), tmp_path / "var" / "index"
+    return Service(make_settings(tmp_path, corpus), encoder=HashingEncoder()), tmp_path / "var" / "index"
 
 
 def check_recovery(service: Service, root: Path, truth: dict) -> None:
@@ -170,7 +168,7 @@ def manifest_flip_outcomes(pristine, tmp_path) -> tuple[int, int, list[str]]:
         tried += 1
         try:
             manifest = IndexStore(root).read_manifest()
-            stale = staleness(manifest, corpus, service.encoder.model_id, service.build_config, service.extras)
+            stale = staleness(manifest, corpus, service.encoder.model_id, service.build_config)
             IndexStore(root).load(verify=True)
         except StoreError:
             detected += 1

@@ -25,7 +25,7 @@ from bot.feedback import FeedbackStore
 from bot.service import Service
 from bot.settings import Settings
 from index.answer import Answer, Citation
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore, verify_files
 from tests.reliability.common import FIGURES, ROOT, bot_env, write_corpus
 
