@@ -7,18 +7,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from corpus.chunk import chunk_article
-from corpus.models import Article, Chunk, LoadReport, Skipped
+from corpus.models import Article, Chunk, LoadReport, Skipped, sha256_text
 from corpus.text import ANALYZER_VERSION, terms
 from index.encoder import Encoder, Progress
 from index.lexical import BM25
 from index.ann import build_ann, choose_kind, probe_questions
 from index.sentences import SentencePlan, SentenceVectors
-from index.store import TERM_COUNTS, ArticleRecord, IndexStore, LoadedIndex, StoreError, write_generation
+from index.store import (TERM_COUNTS, TIMELINE_VECTORS, ArticleRecord, IndexStore, LoadedIndex, StoreError,
+                         write_generation)
 from index.timeline import TIMELINE_VERSION, build_timeline
 
 log = logging.getLogger(__name__)
@@ -207,11 +209,16 @@ def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: Buil
         bm25, counts = bm25_append(None, {}, [c.text for c in chunks])
         clock("lexical index")
     records = [ArticleRecord(a.id, a.sha256, a.meta) for a in report.articles]
-    timeline = build_timeline(_Watched(report.articles, progress.check)) if config.timeline else None
+    timeline, contexts = None, None
+    if config.timeline:
+        contexts = ContextVectors(encoder, ContextVectors.stored(old), progress.check)
+        timeline = build_timeline(_Watched(report.articles, progress.check), contexts)
     clock("timeline")
     with store.writing() as tmp:
         write_generation(tmp, chunks, records, vectors, ann, bm25, sentences, timeline, term_counts=counts,
                          chunks_prefix=chunks_prefix)
+        if contexts is not None:
+            contexts.save(tmp / TIMELINE_VECTORS)
         clock("write")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -283,6 +290,45 @@ def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray],
             progress(0, 0)
     vectors[todo] = fresh[: len(todo)]
     return vectors, plan.finish(fresh[len(todo):])
+
+
+class ContextVectors:
+    """The encoder, for the timeline's mention contexts: texts the previous generation embedded are looked up by
+    their hash instead of embedded again (else every build, an append of one article too, would embed every
+    dated clause of the corpus). Vectors are kept as float16, fresh ones rounded the same way, so a timeline
+    comes out the same whichever of them were reused."""
+
+    def __init__(self, encoder: Encoder, known: dict[bytes, np.ndarray], check: Callable[[], None]) -> None:
+        self.encoder = encoder
+        self.known = known
+        self.check = check
+        self.used: dict[bytes, np.ndarray] = {}
+
+    @staticmethod
+    def stored(old: LoadedIndex | None) -> dict[bytes, np.ndarray]:
+        """Hash -> vector, as the previous generation (same model) kept them; empty when it kept none."""
+        if old is None or not (old.path / TIMELINE_VECTORS).is_file():
+            return {}
+        with np.load(old.path / TIMELINE_VECTORS, allow_pickle=False) as kept:
+            return dict(zip(kept["keys"].tolist(), kept["vectors"]))
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        keys = [sha256_text(t).encode("ascii") for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self.known}
+        if todo:
+            fresh = self.encoder.encode(list(todo.values()), progress=lambda done, total: self.check())
+            self.known.update(zip(todo, fresh.astype(np.float16)))
+        self.used.update((k, self.known[k]) for k in keys)
+        return np.stack([self.known[k] for k in keys]).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        """The vectors this build used, for the next one."""
+        keys = np.asarray(list(self.used), dtype="S64")
+        vectors = np.stack(list(self.used.values())) if self.used else np.zeros((0, 0), dtype=np.float16)
+        with open(path, "wb") as fh:
+            np.savez(fh, keys=keys, vectors=vectors)
 
 
 def _previous(store: IndexStore, model_id: str) -> LoadedIndex | None:

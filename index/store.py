@@ -4,7 +4,8 @@ Layout under the index folder::
 
     CURRENT              name of the generation being served (replaced atomically)
     gen-<time>-<rand>/   manifest.json, chunks.jsonl, articles.json, vectors.npy, vectors.faiss, bm25.*,
-                         sentences_* (the passages' sentence vectors)
+                         sentences_* (the passages' sentence vectors), timeline.json and timeline_vectors.npz
+                         (the dated events, and the vectors of what their mentions say)
     .lock                held while a build writes
 
 A generation is written in full, fsynced and checksummed before CURRENT names it, so a crash at any
@@ -49,6 +50,7 @@ CURRENT = "CURRENT"
 LARGE_INDEX = 100_000  # passages from which chunks and vectors are read from disk on demand, not loaded
 TERM_COUNTS = "bm25_counts.npz"  # read by the next build only, never when serving
 TIMELINE = "timeline.json"
+TIMELINE_VECTORS = "timeline_vectors.npz"  # the timeline's context vectors: read by the next build only
 
 
 class StoreError(CitebotError):

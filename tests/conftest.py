@@ -46,3 +46,11 @@ def make_settings(tmp_path: Path, corpus: Path, **sections) -> Settings:
 def fake_service(tmp_path: Path, corpus_dir: Path) -> Service:
     """A service over the copied corpus with the hashing encoder: no model, milliseconds per build."""
     return Service(make_settings(tmp_path, corpus_dir), encoder=HashingEncoder())
+
+
+@pytest.fixture(scope="session")
+def model_encoder(tmp_path_factory):
+    """The bundled model as the index runs it (ONNX, int8), exported once per test session."""
+    from index.encoder_factory import make_encoder
+
+    return make_encoder("onnx", cache_dir=tmp_path_factory.mktemp("models"))

@@ -1,26 +1,44 @@
 """Events: mentions of the same thing in several articles (or twice in one) merged into one dated event.
 
-Their dates must be compatible and the words around the dates must agree, weighted by how rare each word is
-among all the date contexts. Where sources give clearly different dates for what reads as the same event,
-both are kept and the event's `note` says so. Events are ordered by their interval, its first day and then its
-last, so a coarse date comes after the finer ones it contains that start with it: 1 Jan 2025, Jan 2025, 2025
-(on one interval: early, mid-, late, end of).
+Two mentions are one event when their dates are compatible and what is said around them means the same: the
+cosine of the embedded contexts (the clause holding the date, with the sentence before when it opens with
+"This" or "The move") must pass a bar that is lower the more the dates agree. The vectors come from the
+index's encoder, so "withdrew", "exit" and "leave" agree without a word list written for one corpus. Where
+sources give clearly different dates for what reads as the same event, both are kept and the event's `note`
+says so. Events are ordered by their interval, its first day and then its last, so a coarse date comes after
+the finer ones it contains that start with it: 1 Jan 2025, Jan 2025, 2025 (on one interval: early, mid-,
+late, end of).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from corpus.models import Article
 from corpus.text import sentence_spans
-from index.timeline.dates import DAY, GRANULARITY_RANK, MONTH, SEASON, YEAR
+from index.timeline.dates import DAY, GRANULARITY_RANK, MONTH, YEAR
 from index.timeline.resolve import Mention, extract_mentions
-from index.timeline.text import ANAPHOR, clause_span, context_terms, one_line
+from index.timeline.text import ANAPHOR, clause_span, context_terms, one_line, query_terms
 
-TIMELINE_VERSION = 1  # of what build_timeline makes: a new version rebuilds indexes made with the old one
+TIMELINE_VERSION = 2  # of what build_timeline makes: a new version rebuilds indexes made with the old one
+
+Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> L2-normalised vectors, one row each
+
+# The cosine two contexts need for the mentions to be one event, by how their dates relate. Measured with the
+# bundled model on the shipped articles (26 dated mentions, read by hand into 13 events) and the test corpora:
+# each bar, the others held, gives those same events anywhere in the range noted; each sits inside its range.
+SAME_DATE = 0.3  # the same day, month, season or year (0.0-0.62)
+NEAR_DATES = 0.3  # overlapping dates within a season or so: "July 2024" and "summer 2024" (0.2-0.55)
+WIDE_DATES = 0.45  # overlapping dates, one of them wider: "2023" and "mid-August 2023" (0.35-0.52)
+OTHER_DATES = 0.85  # clearly different dates for what reads as the same event: the sources disagree (0.18-0.95;
+# high, as a merge across dates is the costlier mistake: "2010 or 2011" for two events)
+# A word that more mentions than this share within a few years says nothing about their being one event;
+# skipping such words keeps the pairs to compare from growing with the square of the corpus.
+_COMMON_WORD = 60
 
 
 @dataclass(frozen=True)
@@ -29,7 +47,8 @@ class _Item:
     line: str
     whole: str  # the clause before it was cut to `line`: its words match queries and answers
     cite: tuple[int, int]
-    context: frozenset[str]
+    context: str  # what is said around the date: its clause, with the sentence before when it refers back
+    words: frozenset[str]  # the context's words, without date words
     order: int
     crowded: int  # other dates in the same line: fewer makes a better line for the event
 
@@ -52,65 +71,50 @@ def _items(articles: Sequence[Article]) -> list[_Item]:
                 context = text[sentences[k - 1][0]:sentences[k - 1][1]] + " " + context
             line, whole = one_line(text[a:b], m.start - a)
             crowded = sum(1 for o in mentions if o is not m and a <= o.start < b)
-            items.append(_Item(m, line, whole, cite, frozenset(context_terms(context)), len(items), crowded))
+            items.append(_Item(m, line, whole, cite, " ".join(context.split()), frozenset(context_terms(context)),
+                               len(items), crowded))
     return items
 
 
-def _weights(items: Sequence[_Item]) -> dict[str, float]:
-    df: dict[str, int] = {}
-    for it in items:
-        for t in it.context:
-            df[t] = df.get(t, 0) + 1
-    n = len(items)
-    return {t: math.log(1 + n / c) for t, c in df.items()}
-
-
-def _similarity(a: _Item, b: _Item, w: dict[str, float]) -> float:
-    """Overlap of the rarer words of two contexts, relative to the smaller context."""
-    shared = sum(w[t] for t in a.context & b.context)
-    smaller = min(sum(w[t] for t in a.context), sum(w[t] for t in b.context))
-    return shared / smaller if smaller else 0.0
-
-
-def _dice(a: _Item, b: _Item, w: dict[str, float]) -> float:
-    """Overlap relative to both contexts: high only when they say much the same thing."""
-    total = sum(w[t] for t in a.context) + sum(w[t] for t in b.context)
-    return 2 * sum(w[t] for t in a.context & b.context) / total if total else 0.0
-
-
-def _same_event(a: _Item, b: _Item, w: dict[str, float]) -> float | None:
-    """How far above the bar the pair is for being one event (None: not one event), given dates and words."""
+def _bar(a: _Item, b: _Item) -> float | None:
+    """The cosine the two contexts need for the mentions to be one event, given their dates; None: never."""
     x, y = a.mention.when, b.mention.when
     if a.mention.article_id == b.mention.article_id and a.mention.sentence == b.mention.sentence:
         return None  # two dates in one sentence are two things
     if x.overlaps(y):
         if x.value == y.value and x.granularity == y.granularity:
-            if x.granularity == DAY and a.mention.article_id == b.mention.article_id:
-                need = 0.05  # one article naming the same day twice means one thing
-            else:
-                need = 0.2 if x.granularity in (DAY, MONTH, SEASON) else 0.3
-        else:
-            need = 0.3 if max(x.days, y.days) <= 92 else 0.35  # within a season or so / wider
-        sim = _similarity(a, b, w)
-    elif (x.granularity == y.granularity and x.granularity in (DAY, MONTH, YEAR)
-          and (max(x.start, y.start) - min(x.end, y.end)).days <= 2 * 366
-          and a.mention.article_id != b.mention.article_id):
-        # Different dates for what reads as the same thing: the sources disagree (both dates are kept).
-        need, sim = 0.7, _dice(a, b, w)
-        if min(len(a.context), len(b.context)) < 3:
+            return SAME_DATE
+        return NEAR_DATES if max(x.days, y.days) <= 92 else WIDE_DATES
+    if (x.granularity == y.granularity and x.granularity in (DAY, MONTH, YEAR)
+            and (max(x.start, y.start) - min(x.end, y.end)).days <= 2 * 366
+            and a.mention.article_id != b.mention.article_id):
+        return OTHER_DATES  # different dates for what reads as the same thing: the sources disagree
+    return None
+
+
+class _Similar:
+    """Cosines of the items' contexts."""
+
+    def __init__(self, items: Sequence[_Item], embed: Embed) -> None:
+        self.vectors = np.asarray(embed([it.context for it in items]), dtype=np.float32) if items else np.zeros((0, 1))
+
+    def __call__(self, a: _Item, b: _Item) -> float:
+        return float(self.vectors[a.order] @ self.vectors[b.order])
+
+    def margin(self, a: _Item, b: _Item) -> float | None:
+        """How far above its bar the pair is (None: not one event)."""
+        bar = _bar(a, b)
+        if bar is None:
             return None
-    else:
-        return None
-    return sim - need if sim >= need else None
-
-
-# A word that more mentions than this share within a few years says nothing about their being one event;
-# skipping such words keeps the pairs to compare from growing with the square of the corpus.
-_COMMON_WORD = 60
+        sim = self(a, b)
+        return sim - bar if sim >= bar else None
 
 
 def _candidate_pairs(items: Sequence[_Item]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) of mentions within two years of each other that share a not-too-common word."""
+    """Index pairs (i < j) of mentions within two years of each other whose contexts share a word that not too
+    many of them use: reports of one event share a name or a rare word, and the pairs to compare grow with the
+    corpus, not with its square. (Two short reports of different things, "A tunnel opened on 1 January" and
+    "A port closed in January", can look alike to the model; sharing no word, they are never compared.)"""
     by_year: dict[int, list[int]] = {}
     for k, it in enumerate(items):
         w = it.mention.when
@@ -121,7 +125,7 @@ def _candidate_pairs(items: Sequence[_Item]) -> set[tuple[int, int]]:
         pool = sorted(set(by_year[y]).union(by_year.get(y + 1, ()), by_year.get(y + 2, ())))
         postings: dict[str, list[int]] = {}
         for k in pool:
-            for t in items[k].context:
+            for t in items[k].words:
                 postings.setdefault(t, []).append(k)
         for ks in postings.values():
             if 1 < len(ks) <= _COMMON_WORD:
@@ -129,32 +133,31 @@ def _candidate_pairs(items: Sequence[_Item]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _cluster(items: Sequence[_Item]) -> list[list[_Item]]:
-    w = _weights(items)
+def _cluster(items: Sequence[_Item], similar: _Similar) -> list[list[_Item]]:
+    """Greedy merging, the surest pair first; two groups merge only when every pair across them may share an event."""
     pairs = []
     for i, j in _candidate_pairs(items):
-        a, b = items[i], items[j]
-        margin = _same_event(a, b, w)
+        margin = similar.margin(items[i], items[j])
         if margin is not None:
-            pairs.append((margin, a.order, b.order))
+            pairs.append((margin, i, j))
     group = {it.order: [it] for it in items}
     owner = {it.order: it.order for it in items}
     for _, i, j in sorted(pairs, reverse=True):
         gi, gj = owner[i], owner[j]
         if gi == gj:
             continue
-        if all(_compatible(x, y, w) for x in group[gi] for y in group[gj]):
+        if all(_compatible(x, y, similar) for x in group[gi] for y in group[gj]):
             group[gi].extend(group[gj])
             for it in group.pop(gj):
                 owner[it.order] = gi
     return [sorted(g, key=lambda it: it.order) for g in group.values()]
 
 
-def _compatible(x: _Item, y: _Item, w: dict[str, float]) -> bool:
-    """Whether two members may share an event: different sentences, and dates that agree or words that do."""
+def _compatible(x: _Item, y: _Item, similar: _Similar) -> bool:
+    """Whether two members may share an event: different sentences, and dates that agree or contexts that do."""
     if x.mention.article_id == y.mention.article_id and x.mention.sentence == y.mention.sentence:
         return False
-    return x.mention.when.overlaps(y.mention.when) or _same_event(x, y, w) is not None
+    return x.mention.when.overlaps(y.mention.when) or similar.margin(x, y) is not None
 
 
 def _precision_key(it: _Item) -> tuple:
@@ -183,7 +186,7 @@ def _event(members: list[_Item], articles: dict[str, Article]) -> dict:
         label = when.label
     # The line: from the most precise report; among equals, the one sharing most words with the others.
     equals = [it for it in members if _precision_key(it)[:2] == _precision_key(best)[:2]]
-    line_from = max(equals, key=lambda it: (-it.crowded, sum(len(it.context & o.context) for o in members
+    line_from = max(equals, key=lambda it: (-it.crowded, sum(len(it.words & o.words) for o in members
                                                              if o is not it), -it.order))
     citations, seen = [], set()
     for it in sorted(members, key=lambda it: (it.mention.article_id, it.cite)):
@@ -200,17 +203,19 @@ def _event(members: list[_Item], articles: dict[str, Article]) -> dict:
     if note:
         event["note"] = note
     # Words for --query: from each report's own line, not from whole sentences that tell other things too.
-    event["terms"] = sorted({t for it in members for t in context_terms(it.whole)})
+    event["terms"] = sorted({t for it in members for t in query_terms(it.whole)})
     return event
 
 
-def build_timeline(articles: Sequence[Article]) -> dict:
-    """The timeline of a corpus as a JSON-serialisable object (stored with the index as the 'timeline' extra)."""
+def build_timeline(articles: Sequence[Article], embed: Embed) -> dict:
+    """The timeline of a corpus as a JSON-serialisable object (stored with the index); `embed` gives the
+    vectors its mentions' contexts are compared by (the index's encoder)."""
     items = _items(articles)
+    similar = _Similar(items, embed)
     by_id = {a.id: a for a in articles}
-    events = [_event(g, by_id) for g in _cluster(items)]
+    events = [_event(g, by_id) for g in _cluster(items, similar)]
     events.sort(key=_event_order)
-    return {"version": 1, "mentions": len(items), "events": events}
+    return {"version": TIMELINE_VERSION, "mentions": len(items), "events": events}
 
 
 _LABEL_ORDER = (("start of", 1), ("early", 1), ("mid-", 2), ("late", 3), ("end of", 4))

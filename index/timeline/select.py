@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from corpus.text import terms
 from index.timeline.dates import Date, TimelineError, parse_iso
-from index.timeline.text import context_terms
+from index.timeline.text import query_terms
 
 
 def select_events(timeline: dict | None, date_from: str | None = None, date_to: str | None = None,
@@ -19,7 +19,7 @@ def select_events(timeline: dict | None, date_from: str | None = None, date_to: 
         raise TimelineError(f"--from {date_from} is after --to {date_to}")
     wanted: set[str] = set()
     if query is not None and query.strip():
-        wanted = set(context_terms(query))
+        wanted = set(query_terms(query))
         if not wanted:
             raise TimelineError(f"the query {query!r} has no words to look for")
     events = (timeline or {}).get("events", [])
@@ -38,7 +38,7 @@ _STORED_ONLY = ("terms", "clause")  # kept in the index for matching; not part o
 
 
 def _event_terms(ev: dict) -> set[str]:
-    return set(ev.get("terms") or context_terms(ev["text"]))
+    return set(ev.get("terms") or query_terms(ev["text"]))
 
 
 def _query_weights(events: Sequence[dict], wanted: set[str]) -> dict[str, float]:

@@ -80,8 +80,27 @@ def trim_text(text: str, limit: int) -> str:
     return text[:end].rstrip(" ,;:–—-(") + "…"
 
 
-# Event words that different writers use for the same thing, folded together for comparing contexts.
-_FOLD = {
+_DATE_WORDS = set(terms(" ".join([*MONTH_NAMES[1:], *MONTH_ABBR[1:], *WEEKDAY_NAMES,
+                                  "last next previous following coming year month week day today yesterday "
+                                  "tomorrow spring summer autumn fall winter early late mid middle end beginning "
+                                  "start sept"])))
+
+
+def context_terms(text: str) -> list[str]:
+    """Comparable words of an event's context: no date words, 'US' kept apart from 'us'."""
+    text = re.sub(r"\bU\.?S\.?A?\b|\bUnited\s+States\b|\bAmerica\b", " usa ", text)
+    out = []
+    for t in terms(text):
+        if t in _DATE_WORDS or t.isdigit():
+            continue
+        out.append(t)
+    return out
+
+
+# Event words that writers use for the same thing, folded together when a --query is matched against events, so
+# that "war" finds "the invasion" and "exit" finds "withdrew". Written for the shipped articles' subject; events
+# are merged by meaning (index.timeline.events), not with this list.
+_QUERY_SYNONYMS = {
     "withdrew": "withdraw", "withdrawn": "withdraw", "withdraw": "withdraw", "withdrawal": "withdraw",
     "exit": "withdraw", "leav": "withdraw", "quit": "withdraw",
     "approv": "vote", "vote": "vote", "pass": "vote", "parliamentari": "parliament", "seima": "parliament",
@@ -94,18 +113,8 @@ _FOLD = {
     "submit": "notifi", "file": "notifi", "notifi": "notifi", "document": "notifi", "notif": "notifi",
     "effect": "effect", "complet": "effect", "conclud": "effect",
 }
-_DATE_WORDS = set(terms(" ".join([*MONTH_NAMES[1:], *MONTH_ABBR[1:], *WEEKDAY_NAMES,
-                                  "last next previous following coming year month week day today yesterday "
-                                  "tomorrow spring summer autumn fall winter early late mid middle end beginning "
-                                  "start sept"])))
 
 
-def context_terms(text: str) -> list[str]:
-    """Comparable words of an event's context: folded synonyms, no date words, 'US' kept apart from 'us'."""
-    text = re.sub(r"\bU\.?S\.?A?\b|\bUnited\s+States\b|\bAmerica\b", " usa ", text)
-    out = []
-    for t in terms(text):
-        if t in _DATE_WORDS or t.isdigit():
-            continue
-        out.append(_FOLD.get(t, t))
-    return out
+def query_terms(text: str) -> list[str]:
+    """The words a --query and an event are matched on: `context_terms` with synonyms folded together."""
+    return [_QUERY_SYNONYMS.get(t, t) for t in context_terms(text)]

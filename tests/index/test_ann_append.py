@@ -59,7 +59,10 @@ def test_adding_an_article_appends_and_matches_a_full_build(corpus, tmp_path):
     enc.calls.clear()
     second = build_index(corpus, enc, store, BuildConfig())
     added = chunk_article(corpus.articles[4])
-    assert second.appended and second.embedded == len(added) and len(enc.calls) == 1
+    assert second.appended and second.embedded == len(added) and len(enc.calls) == 2
+    # the timeline's mention contexts: only the new article's; the others' vectors are the previous generation's
+    new_text = " ".join(corpus.articles[4].text.split())
+    assert enc.calls[1] and all(context in new_text for context in enc.calls[1])
     # one pass over its passages, then its sentences, each distinct sentence once
     encoded = enc.calls[0]
     assert encoded[: len(added)] == [c.text for c in added]

@@ -200,7 +200,7 @@ def test_sidecars_with_bad_dates_are_reported_and_the_article_still_loads(sideca
             assert len(report.warnings) == 1 and "a.meta.toml" in report.warnings[0].reason
         elif meta.published is not None:  # accepted dates are real dates in plain ASCII digits
             assert all(p.isascii() and p.isdigit() for p in meta.published.split("-")), meta.published
-        build_timeline(report.articles)  # dates in the metadata never crash the timeline
+        build_timeline(report.articles, HashingEncoder().encode)  # dates in the metadata never crash the timeline
 
 
 def test_mentions_and_markdown_in_articles_never_ping(service) -> None:
