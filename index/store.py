@@ -26,7 +26,6 @@ import secrets
 import shutil
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -40,7 +39,7 @@ from corpus.errors import CitebotError
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
-from index.rowfile import RowFile
+from index.rowfile import ChunkTable, RowFile
 from index.sentences import SentenceVectors
 
 log = logging.getLogger(__name__)
@@ -106,67 +105,12 @@ class LoadedIndex:
         return self.manifest["model"]["id"]
 
 
-class ChunkTable(Sequence[Chunk]):
-    """chunks.jsonl read row by row on demand: the process holds line offsets, the text stays in the page cache.
-
-    At a million passages this saves about a gigabyte of Python objects; a row costs a pread and a JSON
-    parse (~7 us). (pread rather than a memory map: see index/rowfile.py.)
-    """
-
-    def __init__(self, path: Path) -> None:
-        ends = []
-        with open(path, "rb") as fh:
-            at = 0
-            for block in iter(lambda: fh.read(1 << 24), b""):
-                ends.append(np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at)
-                at += len(block)
-        ends_all = np.concatenate(ends).astype(np.int64) if ends else np.zeros(0, np.int64)
-        self._starts = np.concatenate([[0], ends_all[:-1] + 1]).astype(np.int64)
-        self._ends = ends_all
-        self._fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self._fd)
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def row(self, i: int) -> dict:
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        start = int(self._starts[i])
-        return json.loads(os.pread(self._fd, int(self._ends[i]) - start, start))
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        row = self.row(int(i))
-        return Chunk(row["article"], row["ordinal"], row["start"], row["end"], row["text"])
-
-    def keys(self) -> Sequence[str]:
-        return _KeyColumn(self)
-
-
-class _KeyColumn(Sequence[str]):
-    def __init__(self, table: ChunkTable) -> None:
-        self._table = table
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self._table.row(int(i))["key"]
-
-
 class IndexStore:
     """Reads and writes index generations in one folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._holder: int | None = None  # the thread holding the build lock through this store, and how deep
-        self._depth = 0
+        self._holder: int | None = None  # the thread holding the build lock through this store
 
     def _pointer(self) -> tuple[str, str | None] | None:
         """(generation name, SHA-256 of its manifest) from CURRENT, or None when there is no index yet."""
@@ -280,12 +224,8 @@ class IndexStore:
         """Hold the build lock: one build at a time per index folder, across processes, from reading the
         previous generation to publishing the new one. IndexBusy when another holds it (unless `wait`)."""
         me = threading.get_ident()
-        if self._holder == me:  # re-entered by the same build
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
+        if self._holder == me:  # re-entered by the same build: it holds the lock already
+            yield
             return
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a") as fh:
@@ -293,11 +233,11 @@ class IndexStore:
                 fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError as exc:
                 raise IndexBusy("another reindex is already writing this index; try again when it ends") from exc
-            self._holder, self._depth = me, 1
+            self._holder = me
             try:
                 yield
             finally:
-                self._holder, self._depth = None, 0
+                self._holder = None
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def commit(self, tmp: Path, manifest: dict) -> Path:

@@ -54,3 +54,14 @@ def model_encoder(tmp_path_factory):
     from index.encoder_factory import make_encoder
 
     return make_encoder("onnx", cache_dir=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """A local fake of the Discord API (tests/fakediscord.py) for the module's bot process, which logs in with
+    tests.botproc.TOKEN."""
+    from tests.botproc import TOKEN
+    from tests.fakediscord import FakeDiscord
+
+    with FakeDiscord(token=TOKEN) as f:
+        yield f

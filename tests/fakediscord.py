@@ -156,7 +156,6 @@ class FakeDiscord:
         self.rejections: list[tuple[str, str, int, object]] = []
         self.identifies: list[dict] = []
         self.resumes: list[dict] = []
-        self.heartbeats = 0
         self.heartbeat_times: list[tuple[int, float]] = []  # (connection number, monotonic time)
         self.connections = 0
         self.faults: list[dict] = []  # pending injected failures, see fail_next
@@ -487,7 +486,6 @@ class FakeDiscord:
             data = json.loads(msg.data)
             op = data.get("op")
             if op == 1:
-                self.heartbeats += 1
                 self.heartbeat_times.append((conn, time.monotonic()))
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:

@@ -18,6 +18,7 @@ from bot.settings import Settings
 from corpus.models import ArticleMeta, Skipped
 from index.answer import ABSTAIN_TEXT, Answer, Citation
 from index.build import BuildReport
+from index.store import ArticleRecord
 
 PING = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 
@@ -61,8 +62,8 @@ class FakeService:
         self.events = events
         self.timeline_args = None
         recs = articles if articles is not None else {
-            f"00{i}.txt": SimpleNamespace(meta=ArticleMeta(title=f"Article {i}", published=f"2024-0{i}-01",
-                                                           outlet="LRT"))
+            f"00{i}.txt": ArticleRecord(f"00{i}.txt", "0" * 64, ArticleMeta(title=f"Article {i}",
+                                                                            published=f"2024-0{i}-01", outlet="LRT"))
             for i in range(1, 4)}
         self.index = SimpleNamespace(articles=recs, chunks=[0] * 42,
                                      manifest={"index_type": "flat", "model": {"id": "hashing-256"},

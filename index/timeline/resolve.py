@@ -28,7 +28,6 @@ class Mention:
     article_id: str
     start: int
     end: int
-    surface: str
     when: When
     sentence: tuple[int, int]
 
@@ -50,7 +49,7 @@ def extract_mentions(article: Article) -> list[Mention]:
             else:
                 when = resolve(expression, anchor)
             if when is not None:
-                mentions.append(Mention(article.id, m.start(), m.end(), m.group(), when, (s, e)))
+                mentions.append(Mention(article.id, m.start(), m.end(), when, (s, e)))
                 narrative = when
     return mentions
 

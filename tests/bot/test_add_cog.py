@@ -16,15 +16,8 @@ from bot.service import Service
 from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
 from tests.helpers import invoke, make_interaction
-from tests.newsserver import NewsServer
 
 MANAGE_GUILD = 1 << 5
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bot import cli, terminal
-from tests.reliability.common import ROOT, bot_env
+from tests.botproc import ROOT, bot_env
 
 
 # stdin decoded strictly (as in a en_US.UTF-8 terminal), or with surrogateescape (the C and C.UTF-8 locales)

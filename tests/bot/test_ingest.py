@@ -17,15 +17,9 @@ from corpus.models import sha256_text
 from corpus.store import STAGING
 from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
-from tests.newsserver import FIXTURES, NewsServer
+from tests.newsserver import FIXTURES
 
 BERTH = "web/127.0.0.1/aldmere-deep-water-berth.txt"
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 def net(**kw) -> dict:

@@ -30,7 +30,7 @@ def article(text: str, published: str | None = None, id: str = "t.txt") -> Artic
 
 
 def norm(text: str, published: str | None = "2025-03-06") -> list[tuple[str, str, str]]:
-    return [(m.surface, m.when.value, m.when.granularity) for m in extract_mentions(article(text, published))]
+    return [(text[m.start:m.end], m.when.value, m.when.granularity) for m in extract_mentions(article(text, published))]
 
 
 def one(text: str, published: str | None = "2025-03-06"):
@@ -157,7 +157,7 @@ def test_non_dates(text):
 def test_no_publication_date_never_means_today():
     a = article("Parliament voted on Thursday, last July. It concluded today. The treaty dates from 2008.", None)
     found = extract_mentions(a)
-    assert [(m.surface, m.when.value) for m in found] == [("2008", "2008")]  # relative ones stay unresolved
+    assert [(a.text[m.start:m.end], m.when.value) for m in found] == [("2008", "2008")]  # relative ones stay unresolved
 
 
 def test_parse_iso():
@@ -217,7 +217,7 @@ def test_gold_non_dates_are_not_extracted(articles):
         a = by_id[g["article"]]
         s = a.text.index(g["text"], a.body_start)
         e = s + len(g["text"])
-        assert not [m.surface for m in mentions[a.id] if m.start < e and s < m.end], g
+        assert not [a.text[m.start:m.end] for m in mentions[a.id] if m.start < e and s < m.end], g
 
 
 # -- the command line ------------------------------------------------------------------------------------

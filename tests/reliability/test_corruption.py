@@ -17,7 +17,8 @@ from bot.service import Service
 from index.hashing_encoder import HashingEncoder
 from index.store import CURRENT, IndexStore, StoreError
 from tests.conftest import make_settings
-from tests.reliability.common import FIGURES, ROOT, bot_env
+from tests.botproc import ROOT, bot_env
+from tests.reliability.common import FIGURES
 
 QUESTION = "When did the Lithuanian parliament vote to leave the Convention on Cluster Munitions?"
 
@@ -70,11 +71,12 @@ def fresh_copy(pristine, tmp_path: Path) -> tuple[Service, Path]:
     return Service(make_settings(tmp_path, corpus), encoder=HashingEncoder()), tmp_path / "var" / "index"
 
 
-def check_recovery(service: Service, root: Path, truth: dict) -> None:
-    """Start as the bot does: the damage is noticed, the index rebuilt, and what is served is right."""
+def check_recovery(service: Service, root: Path, truth: dict, reason: str = "the index is damaged (") -> None:
+    """Start as the bot does: the damage is noticed (`reason` says why it is rebuilt), the index rebuilt, and what
+    is served is right."""
     notes: list[str] = []
     report = service.ensure_index(notify=notes.append)
-    assert report is not None and notes and ("damaged" in notes[0] or "no index" in notes[0]), notes
+    assert report is not None and notes and notes[0].startswith(f"Building the index: {reason}"), notes
     assert list(service.index.chunk_keys) == truth["keys"]
     assert sorted(service.index.articles) == truth["articles"]
     assert service.ask_sync(QUESTION).answer == truth["answer"]
@@ -123,7 +125,7 @@ def test_a_damaged_current_pointer_is_detected_and_rebuilt(pristine, tmp_path) -
             IndexStore(root).load(verify=True)
         except StoreError:
             detected += 1
-        check_recovery(service, root, pristine[2])
+        check_recovery(service, root, pristine[2], "no index yet." if text is None else "the index is damaged (")
     FIGURES["index damage"]["CURRENT pointer"] = f"{detected}/{tried} detected, all rebuilt"
     assert detected == tried
 

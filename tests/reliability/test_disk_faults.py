@@ -125,7 +125,7 @@ def test_command_line_reindex_into_an_unusable_data_folder_is_one_line(tmp_path,
     import subprocess
     import sys
 
-    from tests.reliability.common import ROOT, bot_env
+    from tests.botproc import ROOT, bot_env
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

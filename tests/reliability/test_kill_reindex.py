@@ -27,7 +27,8 @@ from bot.settings import Settings
 from index.answer import Answer, Citation
 from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore, verify_files
-from tests.reliability.common import FIGURES, ROOT, bot_env, write_corpus
+from tests.botproc import ROOT, bot_env
+from tests.reliability.common import FIGURES, write_corpus
 
 pytestmark = pytest.mark.slow
 

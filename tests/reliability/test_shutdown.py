@@ -19,7 +19,7 @@ from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore
 from tests.conftest import make_settings
 from tests.fakediscord import FakeDiscord
-from tests.reliability.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
+from tests.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
 from tests.reliability.common import FIGURES, ROOT, write_corpus
 
 
