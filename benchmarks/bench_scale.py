@@ -17,6 +17,9 @@ numbers, dates and months swapped), recombined into passages. What is real at ea
 At every size the query path is the production one, in a fresh process that loads the index from disk:
 question -> encoder -> FAISS + BM25 -> fusion -> `index.answer.Composer` -> answer. Rows of one run are
 comparable; the machine is shared, so absolute numbers are noisy.
+
+One script of about 730 lines, on purpose: the generator, the build and serve workers (each run in a process of
+its own, so that memory is measured per process) and the report share one result format and are run as one.
 """
 
 from __future__ import annotations

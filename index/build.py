@@ -1,4 +1,8 @@
-"""The only code that writes an index: chunk, embed what is new, reuse what is not, publish atomically."""
+"""The only code that writes an index: chunk, embed what is new, reuse what is not, publish atomically.
+
+About 410 lines, on purpose: every step that makes a generation (passages, their embeddings and what is reused,
+the vector, lexical and timeline indexes, staleness, publishing) is in this one writer of an index.
+"""
 
 from __future__ import annotations
 

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import sparse
 
 from corpus.errors import CitebotError
+from corpus.files import fsync
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
@@ -247,7 +248,7 @@ class IndexStore:
         _write_durably(tmp / "manifest.json", text)
         final = tmp.with_name(tmp.name.removesuffix(".tmp"))
         os.rename(tmp, final)
-        _fsync(self.root)
+        fsync(self.root)
         try:  # the manifest's own digest goes in the pointer, so a damaged manifest is caught too
             _write_durably(self.root / CURRENT, f"{final.name} {hashlib.sha256(text.encode()).hexdigest()}\n")
         except BaseException:
@@ -323,7 +324,7 @@ def checksums(folder: Path) -> dict[str, dict]:
     files = [f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "manifest.json"]
 
     def sync_and_hash(f: Path) -> str:
-        _fsync(f)
+        fsync(f)
         return _file_sha256(f)
 
     digests = _in_parallel(sync_and_hash, files)
@@ -375,13 +376,5 @@ def _write_durably(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync(path.parent)
+    fsync(path.parent)
 
-
-def _fsync(path: Path) -> None:
-    """Flush a file's or a folder's entries to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

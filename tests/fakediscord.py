@@ -10,6 +10,9 @@ Faults for the reliability tests: `fail_next` answers the next N requests to a r
 retry-after) or a 5xx before they reach the handler; `send_reconnect` (op 7), `invalidate_session` (op 9)
 and `drop_connection` disturb the gateway; `heartbeat_gaps` measures how regularly the client's
 heartbeats arrive (a late heartbeat means the client's event loop stalled).
+
+One module of about 640 lines, on purpose: the REST routes and the gateway act on one fake Discord's state
+(channels, messages, threads, interactions, commands), which the tests read as one object.
 """
 
 from __future__ import annotations

@@ -133,3 +133,15 @@ def test_the_libraries_do_not_import_discord_or_the_bot(package) -> None:
             assert not {d for d in deps if d.split(".")[0] == "bot"}, name
             source = modules()[name].read_text(encoding="utf-8")
             assert "import discord" not in source and "from discord" not in source, name
+
+
+LONG = 420  # lines: about 400, the size a module is read in one sitting
+
+
+@pytest.mark.parametrize("folder", ["bot", "corpus", "index", "training", "tests", "benchmarks", "scripts"])
+def test_a_long_module_says_why_it_is_one(folder) -> None:
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > LONG:
+            doc = ast.get_docstring(ast.parse(source)) or ""
+            assert "on purpose" in doc, f"{path.relative_to(ROOT)}: over {LONG} lines; split it or say why"

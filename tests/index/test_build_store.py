@@ -55,6 +55,20 @@ def test_changed_article_model_or_chunking_makes_the_index_stale(fake_service: S
     assert "1 changed" in staleness(manifest, fake_service.load_corpus(), "hashing-256", cfg)
 
 
+def test_an_index_without_the_timeline_or_with_an_older_one_is_stale(fake_service: Service):
+    from dataclasses import replace
+
+    from index.timeline import TIMELINE_VERSION
+
+    fake_service.ensure_index()
+    manifest, report, cfg = fake_service.store.read_manifest(), fake_service.load_corpus(), fake_service.build_config
+    assert manifest["timeline"] == TIMELINE_VERSION and fake_service.index.timeline["version"] == TIMELINE_VERSION
+    older = dict(manifest, timeline=TIMELINE_VERSION - 1)
+    assert staleness(older, report, "hashing-256", cfg) == "the timeline changed (new version)"
+    assert staleness(dict(manifest, timeline=None), report, "hashing-256", cfg) == "it lacks the timeline"
+    assert staleness(dict(manifest, timeline=None), report, "hashing-256", replace(cfg, timeline=False)) is None
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "manifest"])
 def test_a_damaged_index_is_detected_and_rebuilt_never_served(fake_service: Service, damage: str):
     fake_service.ensure_index()
