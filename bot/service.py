@@ -88,9 +88,8 @@ class Service:
     def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None,
                  timeline: bool = True, notify: Callable[[str], None] = log.info) -> None:
         """`timeline`: build the timeline of dated events with the index (tests that do not need it save the
-        time); `notify` is told about slow one-off work: the model's first export, and why the index is built."""
+        time); `notify` is told when the model's one-off export (about 30 s) starts and ends."""
         self.settings = settings
-        self.notify = notify
         self.encoder = encoder or make_encoder(
             settings.model.backend, settings.model.path or None, settings.model.batch_size,
             settings.model.threads or None, settings.models_dir, settings.model.quantisation, notify)
@@ -121,11 +120,9 @@ class Service:
         """The articles, after finishing adds a crash interrupted and extracting HTML files dropped in the folder."""
         return load_corpus(self.settings.corpus_dir, self.settings.corpus.max_article_bytes)
 
-    def ensure_index(self, progress: Progress | None = None, notify: Callable[[str], None] | None = None,
+    def ensure_index(self, progress: Progress | None = None, notify: Callable[[str], None] = log.info,
                      check_corpus: bool = True) -> BuildReport | None:
-        """Load the index, building it first when it is missing, out of date or damaged; `notify` (else the
-        service's) is told why it is built."""
-        notify = notify or self.notify
+        """Load the index, building it first when it is missing, out of date or damaged (`notify` is told why)."""
         reason = None
         try:
             manifest = self.store.read_manifest()

@@ -27,15 +27,16 @@ def say(message: str) -> None:
 
 
 def open_service(settings: Settings) -> Service:
-    """The service, telling the terminal about slow one-off work (the model's first export takes ~30 s)."""
+    """The service, telling the terminal when the model's one-off export (about 30 s) starts and ends."""
     return Service(settings, notify=say)
 
 
 def ready_service(settings: Settings) -> Service:
-    """The service with its index loaded, built first (a progress bar on stderr) when missing or out of date."""
+    """The service with its index loaded, built first when missing or out of date (why, and a progress bar, on
+    stderr)."""
     service = open_service(settings)
     with ProgressBar("Embedding passages and sentences") as progress:
-        service.ensure_index(progress=progress)
+        service.ensure_index(progress=progress, notify=say)
     return service
 
 
