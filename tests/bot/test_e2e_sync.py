@@ -16,7 +16,7 @@ from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.e2e
 
-COMMANDS = {"ask", "sources", "status", "reindex", "timeline"}
+COMMANDS = {"ask", "sources", "status", "reindex", "timeline", "add"}
 
 
 def run_once(fake: FakeDiscord, tmp: Path, **env: str) -> None:
