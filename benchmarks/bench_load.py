@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakediscord import FakeDiscord  # noqa: E402
-from tests.reliability.botproc import BotProcess  # noqa: E402
+from tests.botproc import BotProcess  # noqa: E402
 from tests.reliability.load import add_articles, run_load  # noqa: E402
 
 

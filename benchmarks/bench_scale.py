@@ -17,6 +17,9 @@ numbers, dates and months swapped), recombined into passages. What is real at ea
 At every size the query path is the production one, in a fresh process that loads the index from disk:
 question -> encoder -> FAISS + BM25 -> fusion -> `index.answer.Composer` -> answer. Rows of one run are
 comparable; the machine is shared, so absolute numbers are noisy.
+
+One script of about 730 lines, on purpose: the generator, the build and serve workers (each run in a process of
+its own, so that memory is measured per process) and the report share one result format and are run as one.
 """
 
 from __future__ import annotations
@@ -176,7 +179,7 @@ def write_articles(gen: Generator, folder: Path, count: int, seed: int = 3) -> N
 # -- workers (each in its own process, so that peak RSS is its own) --------------------------------------
 
 def _encoder(backend: str, cache: Path):
-    from index.encoder import make_encoder
+    from index.encoder_factory import make_encoder
 
     return make_encoder(backend, cache_dir=cache)
 
@@ -364,9 +367,9 @@ def assemble_and_write(store, texts, vectors, sentences, bm25, counts, enc, lex_
             chunks.append(Chunk(aid, o, pos, pos + len(text), text))
             pos += len(text) + 1
         records.append(ArticleRecord(aid, "0" * 64, ArticleMeta(title=f"Generated article {a // per_article}",
-                                                               published="2024-07-18"), pos))
+                                                               published="2024-07-18")))
     records_s = time.perf_counter() - t
-    kind = choose_kind(len(chunks), cfg.index_type, cfg.hnsw_threshold)
+    kind = choose_kind(len(chunks), cfg.index_type, cfg.approximate_above)
     t = time.perf_counter()
     probes = enc.encode(probe_questions(texts, seed=17)) if kind != "flat" else None  # as build_index does
     ann, info = build_ann(vectors, kind, cfg.target_recall, cfg.ivf_codec, queries=probes)
@@ -374,13 +377,13 @@ def assemble_and_write(store, texts, vectors, sentences, bm25, counts, enc, lex_
     stored = vectors.astype(np.float16) if kind != "flat" else vectors
     t = time.perf_counter()
     with store.writing() as tmp:
-        write_generation(tmp, chunks, records, stored, ann, bm25, {}, term_counts=counts, sentences=sentences)
+        write_generation(tmp, chunks, records, stored, ann, bm25, sentences, None, term_counts=counts)
         manifest = {"model": {"id": enc.model_id, "dim": vectors.shape[1]}, "chunking": cfg.chunking(),
                     "index_type": kind, "index_type_setting": cfg.index_type,
                     "ann": dict(info.as_dict(), trained_on=len(chunks), appended=0),
                     "vectors_dtype": str(stored.dtype), "corpus": {},
                     "sentences": {"rows": int(sentences.ptr[-1]), "dtype": "int8"},
-                    "counts": {"articles": len(records), "chunks": len(chunks)}, "extras": []}
+                    "counts": {"articles": len(records), "chunks": len(chunks)}, "timeline": None}
         store.commit(tmp, manifest)
     write_s = time.perf_counter() - t
     total = out["synth_vectors_s"] + out["synth_sentences_s"] + lex_s + records_s + ann_s + write_s
@@ -459,7 +462,7 @@ ENCODERS = ("torch fp32", "onnx fp32", "onnx int8 (production)")
 
 def embed_worker(cache: Path, count: int, name: str, out: Path) -> dict:
     """Passages/s of one encoder on ~80-word passages, in a process of its own (no other runtime loaded)."""
-    from index.encoder import SentenceTransformerEncoder
+    from index.torch_encoder import SentenceTransformerEncoder
     from index.onnx_encoder import OnnxEncoder
 
     gen = Generator()
@@ -503,8 +506,7 @@ def embed_compare(cache: Path, count: int, work: Path, rounds: int = 3) -> dict:
 def append_worker(work: Path, cache: Path, articles: int) -> dict:
     """Add one article to an `articles`-article corpus: only its passages embedded, the indexes appended."""
     from corpus.load import load_articles
-    from index.build import BuildConfig, build_index, count_terms
-    from index.lexical import BM25
+    from index.build import BuildConfig, bm25_append, build_index, count_terms
     from index.store import IndexStore
 
     gen = Generator()
@@ -534,7 +536,7 @@ def append_worker(work: Path, cache: Path, articles: int) -> dict:
     added = build_index(report, enc, store, cfg)
     texts = [c.text for c in store.load(verify=False).chunks]
     t = time.perf_counter()
-    BM25.build(texts)
+    bm25_append(None, {}, texts)
     bm25_full_s = time.perf_counter() - t
     t = time.perf_counter()
     count_terms(texts, {})

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corpus.html import extract_article  # noqa: E402
-from corpus.models import CorpusError  # noqa: E402
+from corpus.errors import CorpusError  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "web"
 BASE = "http://127.0.0.1:8000"

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from bot.feeds import FeedPoller, PollReport
 from bot.ingest import AddReport, Ingestor, outcome_lines
 from bot.settings import Settings, SettingsError
+from bot.terminal import format_build, open_service
 
 
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -34,9 +35,7 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import make_service  # bot.cli imports this module: import it back late
-
-    ingestor = Ingestor(make_service(settings))
+    ingestor = Ingestor(open_service(settings))
     with _Bars() as bars:
         report = asyncio.run(ingestor.add(args.sources, bars.update))
     print(json.dumps(report_json(report), ensure_ascii=False, indent=1) if args.json else format_add(report))
@@ -44,12 +43,10 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import make_service
-
     if not settings.feeds.urls:
         raise SettingsError("no feeds to poll: list their addresses in [feeds] urls in the settings "
                             "(or CITEBOT_FEEDS__URLS='[\"https://...\"]')")
-    poller = FeedPoller(Ingestor(make_service(settings)))
+    poller = FeedPoller(Ingestor(open_service(settings)))
 
     async def run() -> int:
         while True:
@@ -67,8 +64,6 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def format_add(report: AddReport) -> str:
-    from bot.cli import format_build
-
     lines = [line for o in report.outcomes for line in outcome_lines(o)]
     if report.build is not None:
         lines.append(format_build(report.build))
@@ -82,8 +77,6 @@ def format_poll(report: PollReport) -> str:
         lines.append(f"feed {f.url}{f' ({f.title})' if f.title else ''}: {f.summary()}")
         lines += [f"  {line}" for o in f.outcomes for line in outcome_lines(o)]
     if report.add is not None and report.add.build is not None:
-        from bot.cli import format_build
-
         lines.append(format_build(report.add.build))
     return "\n".join(lines)
 

@@ -6,36 +6,20 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from bot import add_cmd, timeline_cmd
-from bot.service import DataDirError, QuestionError, ReindexRunning, Service
-from bot.settings import Settings, SettingsError, load_settings
-from corpus.models import CorpusError
-from index.answer import Answer
-from index.build import BuildReport
-from index.encoder import EncoderError, Progress
-from index.evaluate import EvalReport, QuestionFileError, read_questions, score
-from index.ranker import ModelFileError
-from index.reader import ReaderError
-from index.onnx_encoder import OnnxEncoder
-from index.store import StoreError
+from bot.service import QuestionError
+from bot.settings import Settings, load_settings
+from bot.terminal import (EXIT_FAILED, EXIT_PIPE, ProgressBar, clip, format_answer, format_answer_dict, format_build,
+                          format_eval, open_service, printable, ready_service)
+from corpus.errors import CitebotError
+from index.evaluate import QuestionFileError, read_questions, score
 
 log = logging.getLogger("bot")
-
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-
-# Errors whose messages are written for users: printed as they are, without a traceback.
-USER_ERRORS = (SettingsError, CorpusError, QuestionError, ReindexRunning, EncoderError, StoreError, DataDirError,
-               ModelFileError, ReaderError)
-
-
-EXIT_PIPE = 128 + 13  # what a shell reports for a program stopped by SIGPIPE, as `yes | head` does
 
 EVAL_FORMAT = """\
 FILE holds one JSON object per line, in either of two forms:
@@ -74,9 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `citebot timeline | head`: the reader has what it wanted
         _silence_stdout()
         return EXIT_PIPE
-    except USER_ERRORS as exc:
+    except CitebotError as exc:  # written for the user: printed as it is, without a traceback
         print(f"error: {printable(str(exc))}", file=sys.stderr)
-        return EXIT_FAILED
+        return exc.exit_status
     except OSError as exc:  # a file or folder the user pointed at cannot be used
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -171,23 +155,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def make_service(settings: Settings) -> Service:
-    """The service with everything it is built from; the one place where the parts are put together."""
-    service = Service(settings)
-    if isinstance(service.encoder, OnnxEncoder):  # the first use exports the model: say so, it takes ~30 s
-        service.encoder.notify = lambda message: print(message, file=sys.stderr, flush=True)
-    return service
-
-
-def _ready_service(settings: Settings) -> Service:
-    service = make_service(settings)
-    with _progress_bar("Embedding passages and sentences") as progress:
-        service.ensure_index(progress=progress, notify=lambda msg: print(msg, file=sys.stderr))
-    return service
-
-
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    service = _ready_service(settings)
+    service = ready_service(settings)
     if args.question != "-":
         answer = service.ask_sync(args.question)
         print(json.dumps(answer.as_json(), ensure_ascii=False) if args.json else format_answer(answer))
@@ -228,22 +197,9 @@ def read_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[str, str | None]]
         yield text.rstrip("\r\n"), problem
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# Terminal controls: C0/C1 characters (escape sequences, bell, carriage return) and bidirectional overrides.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Text from the corpus made safe to print on one terminal line: control characters shown escaped (\\x1b)."""
-    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    service = make_service(settings)
-    with _progress_bar("Embedding passages and sentences") as progress:
+    service = open_service(settings)
+    with ProgressBar("Embedding passages and sentences") as progress:
         report = service.reindex_sync(progress)
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else format_build(report))
     return 0
@@ -251,10 +207,10 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     qfile = read_questions(Path(args.file))
-    service = _ready_service(settings)
+    service = ready_service(settings)
     problems = list(qfile.problems)
     kept, outcomes, baselines = [], [], []
-    with _progress_bar("Answering the questions") as progress:
+    with ProgressBar("Answering the questions") as progress:
         for i, q in enumerate(qfile.questions, 1):
             try:
                 outcome, baseline = service.evaluate_sync(q.question)
@@ -277,111 +233,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.client import run_bot  # discord is imported only by the command that needs it
 
-    return run_bot(settings, make_service(settings))
-
-
-# -- text output ---------------------------------------------------------------------------------------
-
-def format_answer(answer: Answer) -> str:
-    text = format_answer_dict(answer.as_json(), {c.n: c for c in answer.citations})
-    if answer.when:
-        first, _, rest = text.partition("\n")
-        text = f"{first}\nWhen: {answer.when} (the date in the articles' timeline)\n{rest}"
-    return text
-
-
-def format_answer_dict(out: dict, full: dict | None = None) -> str:
-    if "error" in out:
-        return f"Q: {printable(out['question'])}\nerror: {printable(out['error'])}\n"
-    lines = [printable(" ".join(out["answer"].split()))]
-    if out["citations"]:
-        lines += ["", "Sources:"]
-    for c in out["citations"]:
-        date = c["date"] or "date unknown"
-        if full and full[c["n"]].date_inferred:
-            date += " (inferred)"
-        facts = [date, c.get("outlet"), f"by {c['author']}" if c.get("author") else None, c["source"]]
-        lines.append(printable(f"[{c['n']}] {c['title'] or c['source']} ({'; '.join(f for f in facts if f)})"))
-        lines.append(f"    “{printable(' '.join(c['text'].split()))}”")
-        if c.get("url"):
-            lines.append(f"    {printable(c['url'])}")
-    return "\n".join(lines)
-
-
-def format_build(r: BuildReport) -> str:
-    if r.up_to_date:
-        lines = [f"Index up to date: nothing changed since it was built ({r.articles} articles as {r.chunks} "
-                 f"passages, {r.index_type} index, generation {r.generation}); kept as it is."]
-    else:
-        lines = [f"Indexed {r.articles} articles as {r.chunks} passages ({r.index_type} index) in {r.seconds:.1f}s: "
-                 f"{r.embedded} newly embedded, {r.reused} reused."]
-    for s in r.skipped:
-        lines.append(printable(f"skipped {s.path}: {s.reason}"))
-    for s in r.warnings:
-        lines.append(printable(f"warning {s.path}: {s.reason}"))
-    return "\n".join(lines)
-
-
-def format_eval(r: EvalReport, rows: bool = True) -> str:
-    lines = []
-    if rows:
-        for row in r.rows:
-            mark = (f"rank {row.rank}" if row.rank else "miss") if row.in_scope else "not answerable"
-            lines.append(f"{row.id[:8]:>8}  {mark:<14} {'declined' if row.abstained else 'answered':<8} "
-                         f"p={row.confidence:.2f}  {' '.join(row.question.split())[:100]}")
-        lines.append("")
-    kind = "strict: a quote covers a gold span" if r.strict else "loose: a quote holds an answer string"
-    b = r.baseline
-    lines += [
-        f"{r.in_scope} answerable, {r.out_of_scope} not answerable; hits are {kind}",
-        f"{'':<34}{'hit@1':>7}{'hit@3':>7}{'hit@5':>7}{'MRR':>7}{'holds it':>10}{'wrong declines':>16}"
-        f"{'unanswerable declined':>23}",
-        f"{'citebot':<34}{r.hit_at_1:>7.2f}{r.hit_at_3:>7.2f}{r.hit_at_5:>7.2f}{r.mrr:>7.3f}{r.answer_holds_it:>10.2f}"
-        f"{_pct(r.wrong_decline_rate, r.in_scope):>16}{_pct(r.abstention_rate_out_of_scope, r.out_of_scope):>23}",
-    ]
-    if b:
-        lines.append(
-            f"{'baseline: RRF passages, cosine':<34}{b['hit_at_1']:>7.2f}{b['hit_at_3']:>7.2f}{b['hit_at_5']:>7.2f}"
-            f"{b['mrr']:>7.3f}{'-':>10}{_pct(b['cosine_wrong_declines'], r.in_scope):>16}"
-            f"{_pct(b['cosine_unanswerable_declined'], r.out_of_scope):>23}")
-    lines.append(f"answered with the first quote holding it: {r.first_and_answered:.2f}")
-    if r.curve:
-        lines.append("decline curve, unanswerable declined at a rate of wrong declines: " + ", ".join(
-            f"{p.wrong_declines:.0%} -> {p.unanswerable_declined:.0%}" for p in r.curve))
-        if b.get("cosine_curve"):
-            lines.append("  the same for the cosine threshold: " + ", ".join(
-                f"{p['wrong_declines']:.0%} -> {p['unanswerable_declined']:.0%}" for p in b["cosine_curve"]))
-    if r.problems:
-        lines.append(f"{len(r.problems)} record(s) skipped (listed on stderr)")
-    return "\n".join(lines)
-
-
-def _pct(rate: float, n: int) -> str:
-    return f"{rate:.1%}" if n else "-"
-
-
-class _progress_bar:
-    """A tqdm bar on stderr for embedding; silent when nothing is embedded."""
-
-    def __init__(self, desc: str) -> None:
-        self.desc = desc
-        self.bar = None
-
-    def __enter__(self) -> Progress:
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=self.desc, unit="text", file=sys.stderr)
-        self.bar.update(done - self.bar.n)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    return run_bot(settings, open_service(settings))
 
 
 def entry(argv: Sequence[str] | None = None, _main: Callable[[Sequence[str] | None], int] = main) -> None:

@@ -22,10 +22,12 @@ from discord.ext import commands
 from bot import render
 from bot.checks import guild_refusal
 from bot.feedback import FeedbackStore
+from bot.ingest import Ingestor
 from bot.limits import Cooldown, Limits
 from bot.service import Service
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from bot.views import VoteButton
+from corpus.errors import CitebotError
 from index.build import BuildCancelled
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ COMMAND_ERROR = "Something went wrong with that command; it has been logged. Ple
 
 
 class CiteTree(app_commands.CommandTree):
-    """The command tree: the server allow-list for every command, and one handler for unexpected errors."""
+    """The command tree: the server allow-list for every command, and the one handler for what a command raises:
+    an error the user can fix (CitebotError) is told to them alone; anything else is logged as a failure."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         refusal = guild_refusal(interaction.guild_id, self.client.settings.discord)
@@ -49,12 +52,19 @@ class CiteTree(app_commands.CommandTree):
         if isinstance(error, app_commands.CheckFailure):
             return  # already answered by the check
         name = interaction.command.qualified_name if interaction.command else "?"
-        log.error("command /%s failed", name, exc_info=error)
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, CitebotError):
+            log.info("/%s refused: %s", name, cause)
+            text = render.message_text(str(cause))
+        else:
+            log.error("command /%s failed", name, exc_info=error)
+            text = COMMAND_ERROR
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(COMMAND_ERROR, ephemeral=True)
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
             else:
-                await interaction.response.send_message(COMMAND_ERROR, ephemeral=True)
+                await interaction.response.send_message(text, ephemeral=True,
+                                                        allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException:
             log.warning("could not tell the user about the failure of /%s", name)
 
@@ -73,6 +83,7 @@ class CiteBot(commands.Bot):
                          allowed_mentions=discord.AllowedMentions.none(), tree_cls=CiteTree)
         self.settings = settings
         self.service = service
+        self.ingestor = Ingestor(service, settings=settings)  # one for /add and the feed poller: their adds queue
         self.feedback = feedback
         self.feedback_error: str | None = None  # why there is no feedback database, when there is none
         d = settings.discord
@@ -210,8 +221,6 @@ async def _run(bot: CiteBot, token: str) -> int:
 
 
 async def _serve(bot: CiteBot, token: str, stop: asyncio.Event) -> int:
-    from bot.cli import USER_ERRORS
-
     async with bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
@@ -232,7 +241,7 @@ async def _serve(bot: CiteBot, token: str, stop: asyncio.Event) -> int:
         except discord.PrivilegedIntentsRequired:
             return _fail("the Message Content intent is needed for question channels: enable it in the Developer "
                          "Portal (Bot > Privileged Gateway Intents) or empty discord.question_channel_ids.")
-        except USER_ERRORS as exc:
+        except CitebotError as exc:  # e.g. a data folder the index cannot be built in
             return _fail(str(exc))
         except discord.GatewayNotFound:
             return _fail("cannot find the Discord gateway; Discord may be having an outage.")
@@ -250,7 +259,7 @@ def run_bot(settings: Settings, service: Service) -> int:
     """Run until stopped; the exit code for the command line."""
     try:
         token = settings.discord_token()
-    except SettingsError as exc:
+    except CitebotError as exc:
         return _fail(str(exc))
     point_at(settings.discord.api_base, settings.discord.gateway_url)
     bot = CiteBot(settings, service)

@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from bot.settings import FetchSettings
+from corpus.errors import CitebotError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ ROBOTS_TTL = 24 * 3600.0  # RFC 9309: a cached robots.txt is not used for more t
 ROBOTS_RETRY_TTL = 600.0  # an unreachable robots.txt is tried again after this long
 
 
-class FetchError(Exception):
+class FetchError(CitebotError):
     """A page or feed that could not be fetched; the message says why, in words for the user."""
 
     def __init__(self, message: str, transient: bool = False, status: int | None = None) -> None:

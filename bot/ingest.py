@@ -19,7 +19,8 @@ from bot.fetch import FetchError, Fetcher, Politeness
 from bot.service import Service
 from bot.settings import Settings
 from corpus.html import Extraction, extract_article, utc_now, with_feed_hints
-from corpus.models import ArticleMeta, CorpusError, sha256_text
+from corpus.errors import CorpusError
+from corpus.models import ArticleMeta, sha256_text
 from corpus.store import ArticleWrite, Catalogue, Stored, Transaction, clean_url, html_sources, recover
 from index.build import BuildReport
 
@@ -262,14 +263,6 @@ def _hinted(extraction: Extraction, source: Source) -> Extraction:
     if source.title or source.author or source.published:
         return with_feed_hints(extraction, source.title, source.author, source.published)
     return extraction
-
-
-def ingestor_for(holder) -> Ingestor:
-    """The one Ingestor of a bot (kept on it), shared by /add and the feed poller so their adds queue."""
-    ingestor = getattr(holder, "ingestor", None)
-    if ingestor is None:
-        ingestor = holder.ingestor = Ingestor(holder.service, settings=holder.settings)
-    return ingestor
 
 
 def outcome_lines(o: Outcome) -> list[str]:

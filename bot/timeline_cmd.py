@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 
 from bot.settings import Settings
-from index.timeline import TimelineError, format_events, parse_iso, select_events
+from bot.terminal import format_events, ready_service
+from index.timeline import TimelineError, parse_iso, select_events
 
 
 def date_arg(value: str) -> str:
@@ -40,31 +40,12 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import EXIT_USAGE, _ready_service, printable  # bot.cli imports this module: import it back late
-
-    try:
-        select_events(None, args.date_from, args.date_to, args.query)  # refuse a bad range before building
-        service = _ready_service(settings)
-        events = service.timeline_sync(args.date_from, args.date_to, args.query)
-    except TimelineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    select_events(None, args.date_from, args.date_to, args.query)  # refuse a bad range before building anything
+    service = ready_service(settings)
+    events = service.timeline_sync(args.date_from, args.date_to, args.query)
     if args.json:
         print(json.dumps({"events": events}, ensure_ascii=False, indent=1))
     else:
-        titles = {aid: printable(" ".join(rec.meta.title.split()))
-                  for aid, rec in service.index.articles.items() if rec.meta.title}
-        print(format_events(_printable(events, printable), titles))
+        titles = {aid: rec.meta.title for aid, rec in service.index.articles.items() if rec.meta.title}
+        print(format_events(events, titles))
     return 0
-
-
-def _printable(events: list[dict], printable) -> list[dict]:
-    """The events with the corpus's text (a line break or terminal escape in a sentence or file name) made
-    safe to print one event per line."""
-    def tidy(key: str, value):
-        if not isinstance(value, str):
-            return value
-        return printable(value if key == "source" else " ".join(value.split()))  # a file name is shown as it is
-
-    return [{k: ([{ck: tidy(ck, cv) for ck, cv in c.items()} for c in v] if k == "citations" else tidy(k, v))
-             for k, v in ev.items()} for ev in events]

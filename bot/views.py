@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import discord
+
+if TYPE_CHECKING:  # the bot imports this module; typing the client as it imports nothing at run time
+    from bot.client import CiteBot
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TEMPLA
         return cls(match["vote"], int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        store = getattr(interaction.client, "feedback", None)
+        store = cast("CiteBot", interaction.client).feedback
         if store is None:
             await interaction.response.send_message("Feedback is not being recorded right now.", ephemeral=True)
             return

@@ -17,7 +17,8 @@ import lxml.html
 import trafilatura
 
 from corpus.load import valid_date
-from corpus.models import ArticleMeta, CorpusError
+from corpus.errors import CorpusError
+from corpus.models import ArticleMeta
 
 MIN_WORDS = 40  # fewer words than this is a teaser, an error page or a wall, not an article
 # Words of consent and cookie walls; a page whose sentences are mostly about these is refused.

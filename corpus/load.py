@@ -27,7 +27,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from corpus.header import read_header
-from corpus.models import Article, ArticleMeta, CorpusError, LoadReport, Skipped
+from corpus.errors import CorpusError
+from corpus.files import read_bounded
+from corpus.models import Article, ArticleMeta, LoadReport, Skipped
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"
@@ -141,13 +143,7 @@ def _inside(path: Path, root: Path) -> Path:
 
 def read_article(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """One article file, metadata from its header only; raises CorpusError with the reason it cannot be used."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise CorpusError(f"larger than the {max_bytes:,}-byte limit ({size:,} bytes)")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot be read ({exc.strerror or exc})") from exc
+    raw = read_bounded(path, max_bytes)
     if b"\x00" in raw:
         raise CorpusError("binary file (contains NUL bytes)")
     try:

@@ -6,10 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 
-class CorpusError(Exception):
-    """A problem with the corpus, carrying a message fit to show a user."""
-
-
 @dataclass(frozen=True)
 class ArticleMeta:
     """Hand-editable facts about an article; every field may be unknown."""

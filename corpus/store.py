@@ -30,7 +30,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from corpus.html import extract_article, utc_now
 from corpus.load import META_SUFFIX, load_articles, read_meta
-from corpus.models import ArticleMeta, CorpusError, LoadReport, Skipped, sha256_text
+from corpus.errors import CorpusError
+from corpus.files import fsync, read_bounded
+from corpus.models import ArticleMeta, LoadReport, Skipped, sha256_text
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +262,7 @@ def _move_in(folder: Path, tx: Path, files: list[dict]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)
     for parent in {(folder / f["rel"]).parent for f in files}:
-        _fsync_dir(parent)
+        fsync(parent)
 
 
 def _move_out(folder: Path, tx: Path, files: list[dict]) -> None:
@@ -273,7 +275,7 @@ def _move_out(folder: Path, tx: Path, files: list[dict]) -> None:
             target.unlink(missing_ok=True)
     for parent in {(folder / f["rel"]).parent for f in files}:
         with contextlib.suppress(OSError):
-            _fsync_dir(parent)
+            fsync(parent)
 
 
 def _flock(path: Path, wait: float, busy: str):
@@ -296,14 +298,6 @@ def _write_synced(path: Path, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- HTML files dropped into the folder -------------------------------------------------------------------
@@ -361,13 +355,7 @@ def html_sources(txt: Path) -> list[Path]:
 
 def _html_write(folder: Path, page: Path, max_bytes: int) -> ArticleWrite | None:
     """What to write for one HTML file, None when its text is up to date; CorpusError when it cannot be."""
-    try:
-        size = page.stat().st_size
-        if size > max_bytes:
-            raise CorpusError(f"larger than the {max_bytes:,}-byte limit ({size:,} bytes)")
-        raw = page.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot be read ({exc.strerror or exc})") from exc
+    raw = read_bounded(page, max_bytes)
     digest = hashlib.sha256(raw).hexdigest()
     txt = page.with_suffix(".txt")
     txt_rel = txt.relative_to(folder).as_posix()

@@ -40,13 +40,13 @@ class AnnInfo:
                 "seconds": {"train": round(self.train_s, 3), "add": round(self.add_s, 3), "tune": round(self.tune_s, 3)}}
 
 
-def choose_kind(n: int, setting: str = "auto", threshold: int = 50_000, large: str = "ivf") -> str:
-    """The index type for n vectors: the setting, or for "auto" exact search below the threshold."""
+def choose_kind(n: int, setting: str = "auto", approximate_above: int = 50_000, large: str = "ivf") -> str:
+    """The index type for n vectors: the setting, or for "auto" exact search below `approximate_above`."""
     if setting != "auto":
         if setting not in KINDS:
             raise ValueError(f"unknown index type {setting!r}")
         return setting
-    return large if n >= threshold else "flat"
+    return large if n >= approximate_above else "flat"
 
 
 def ivf_lists(n: int) -> int:

@@ -70,7 +70,7 @@ class Answer:
     confidence: float = 0.0  # probability that the articles answer the question
     ranked: tuple[Quote, ...] = field(default=(), compare=False, repr=False)  # best first, cited ones first
     sentences: tuple[tuple[int, str, int, int], ...] = ()  # (n, source, start, end) of each answer sentence
-    when: str | None = None  # for a 'when' question: the date of the event the answer sentence reports
+    event_date: str | None = None  # for a 'when' question: the timeline's label for the date the answer states
 
     def as_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "abstained": self.abstained,
@@ -192,12 +192,11 @@ class Composer:
         ranked = [Quote(p.cand.article_id, p.cand.start, p.cand.end, p.cand.text) for p in picked]
         ranked += [Quote(s.cand.article_id, s.cand.start, s.cand.end, s.cand.text) for s in scored
                    if (s.cand.article_id, s.cand.start) not in cited][: max(0, self.config.ranked - len(ranked))]
-        when = None
-        if query.kind in ("time", "year"):  # the date the answer sentence states, as the timeline resolved it
-            when = date_for(index.extras.get("timeline"), best.cand.article_id, best.cand.start, best.cand.end,
-                            query.weights)
+        event_date = None
+        if query.answer_type in ("time", "year"):  # the date the answer sentence states, as the timeline resolved it
+            event_date = date_for(index.timeline, best.cand.article_id, best.cand.start, best.cand.end, query.weights)
         return Answer(query.text, " ".join(parts), False, tuple(citations), None, confidence, tuple(ranked),
-                      tuple(spans), when)
+                      tuple(spans), event_date)
 
 
 def combine(cands: Sequence[Candidate], stage1: np.ndarray, logits: np.ndarray, final: LinearModel) -> list[Scored]:
@@ -241,7 +240,7 @@ def question_features(query: Query, scored: Sequence[Scored]) -> np.ndarray:
         finals[0], finals[0] - finals[1], readers[0], readers[0] - readers[1], top_s1.stage1,
         feats[:, _F["s_dense"]].max(), feats[:, _F["p_dense"]].max(),
         f[_F["s_cov"]], f[_F["ctx_cov"]], f[_F["p_cov"]], f[_F["p_names"]], query.unknown,
-        1.0 if query.kind and not f[_F["kind_match"]] else 0.0, 1.0 if top_s1 is best else 0.0,
+        1.0 if query.answer_type and not f[_F["kind_match"]] else 0.0, 1.0 if top_s1 is best else 0.0,
         missing / heaviest if heaviest else 0.0,
     ], dtype=np.float32)
 

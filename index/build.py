@@ -1,29 +1,33 @@
-"""The only code that writes an index: chunk, embed what is new, reuse what is not, publish atomically."""
+"""The only code that writes an index: chunk, embed what is new, reuse what is not, publish atomically.
+
+About 410 lines, on purpose: every step that makes a generation (passages, their embeddings and what is reused,
+the vector, lexical and timeline indexes, staleness, publishing) is in this one writer of an index.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from corpus.chunk import chunk_article
-from corpus.models import Article, Chunk, LoadReport, Skipped
+from corpus.models import Article, Chunk, LoadReport, Skipped, sha256_text
 from corpus.text import ANALYZER_VERSION, terms
 from index.encoder import Encoder, Progress
 from index.lexical import BM25
 from index.ann import build_ann, choose_kind, probe_questions
 from index.sentences import SentencePlan, SentenceVectors
-from index.store import TERM_COUNTS, ArticleRecord, IndexStore, LoadedIndex, StoreError, write_generation
+from index.store import (TERM_COUNTS, TIMELINE_VECTORS, ArticleRecord, IndexStore, LoadedIndex, StoreError,
+                         write_generation)
+from index.timeline import TIMELINE_VERSION, build_timeline
 
 log = logging.getLogger(__name__)
-
-# Extra artefacts computed from the articles at build time and stored with the index (e.g. the timeline).
-ExtraBuilder = Callable[[Sequence[Article]], object]
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,17 @@ class BuildConfig:
     target_words: int = 60
     overlap_sentences: int = 1
     index_type: str = "auto"  # auto | flat | ivf | hnsw
-    hnsw_threshold: int = 50_000  # auto: exact search below this many chunks, an approximate index above
+    approximate_above: int = 50_000  # auto: exact search below this many chunks, an approximate index from it on
     target_recall: float = 0.98  # approximate indexes: recall@10 against exact search that tuning aims for
     ivf_codec: str = "SQfp16"  # how IVF stores vectors: SQfp16 (2 bytes a dimension), SQ8 (1), Flat (4)
     append: bool = True  # when articles were only added, embed and append just theirs
+    timeline: bool = True  # build the timeline of dated events with the index (tests may skip it)
 
     def chunking(self) -> dict:
         return {"target_words": self.target_words, "overlap_sentences": self.overlap_sentences}
 
     def ann_kind(self, n: int) -> str:
-        return choose_kind(n, self.index_type, self.hnsw_threshold)
+        return choose_kind(n, self.index_type, self.approximate_above)
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,14 @@ class BuildReport:
         return d
 
 
-def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: BuildConfig,
-              extras: Iterable[str] = ()) -> str | None:
+def staleness(manifest: dict | None, report: LoadReport, model_id: str, config: BuildConfig) -> str | None:
     """Why the index does not match the corpus, model, settings and code; None when it is up to date."""
     if manifest is None:
         return "no index yet"
     if manifest.get("analyzer") != ANALYZER_VERSION:
         return "the text analysis changed (new version)"
-    if not set(extras) <= set(manifest.get("extras", [])):
-        return f"it lacks {', '.join(sorted(set(extras) - set(manifest.get('extras', []))))}"
+    if config.timeline and manifest.get("timeline") != TIMELINE_VERSION:
+        return "it lacks the timeline" if not manifest.get("timeline") else "the timeline changed (new version)"
     if "sentences" not in manifest:
         return "it lacks sentence vectors (built by an older version)"
     if manifest.get("model", {}).get("id") != model_id:
@@ -96,8 +100,7 @@ class BuildCancelled(Exception):
 
 
 def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig,
-                progress: Progress | None = None, extras: Mapping[str, ExtraBuilder] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> BuildReport:
+                progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> BuildReport:
     """Build a new generation from the loaded articles and publish it; the old one serves until then.
 
     When the serving generation already matches the articles (texts and metadata), model, settings and code,
@@ -112,7 +115,7 @@ def build_index(report: LoadReport, encoder: Encoder, store: IndexStore, config:
     asked between steps and between embedding batches; when it says yes the build stops with BuildCancelled.
     """
     with store.locked():
-        return _build(report, encoder, store, config, _Checked(progress, cancelled), extras)
+        return _build(report, encoder, store, config, _Checked(progress, cancelled))
 
 
 class _Checked:
@@ -133,8 +136,8 @@ class _Checked:
 
 
 class _Watched(Sequence[Article]):
-    """The articles, with `check` asked before each is handed out: a long extra (the timeline takes seconds
-    per hundred articles) then stops between articles when the build is cancelled."""
+    """The articles, with `check` asked before each is handed out: the timeline (seconds per hundred articles)
+    then stops between articles when the build is cancelled."""
 
     def __init__(self, articles: Sequence[Article], check: Callable[[], None]) -> None:
         self._articles = articles
@@ -153,14 +156,14 @@ class _Watched(Sequence[Article]):
             yield article
 
 
-def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig, progress: _Checked,
-           extras: Mapping[str, ExtraBuilder] | None) -> BuildReport:
+def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: BuildConfig,
+           progress: _Checked) -> BuildReport:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     clock = _Clock(timings, progress.check)
     old = _previous(store, encoder.model_id)
     clock("load previous")
-    if old is not None and staleness(old.manifest, report, encoder.model_id, config, extras or {}) is None:
+    if old is not None and staleness(old.manifest, report, encoder.model_id, config) is None:
         n = len(old.chunks)
         log.info("index %s is up to date: %d articles, %d chunks", old.path.name, len(old.articles), n)
         return BuildReport(len(report.articles), n, 0, n, report.skipped, time.perf_counter() - started,
@@ -183,7 +186,7 @@ def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: Buil
         ann_info["appended"] = ann_info.get("appended", 0) + len(new_chunks)
         clock("vector index")
         counts, vocab = _previous_counts(old)
-        bm25, counts = _bm25_append(counts, vocab, [c.text for c in new_chunks])
+        bm25, counts = bm25_append(counts, vocab, [c.text for c in new_chunks])
         clock("lexical index")
         todo = len(new_chunks)
         # the old passages' records are copied as bytes, not parsed and written again
@@ -197,7 +200,7 @@ def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: Buil
         cache = {k: old_vectors[r] for k, r in rows.items()}
         clock("chunk")
         todo = sum(1 for k in keys if k not in cache)
-        vectors, sentences = _embed(chunks, cache, (old.sentences, rows) if old and old.sentences else None,
+        vectors, sentences = _embed(chunks, cache, (old.sentences, rows) if old is not None else None,
                                     encoder, dim, progress)
         clock("embed")
         kind = config.ann_kind(len(chunks))
@@ -207,14 +210,19 @@ def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: Buil
         if kind != "flat":
             vectors = vectors.astype(np.float16)  # exact enough to re-score candidates; half the memory
         clock("vector index")
-        bm25, counts = _bm25_append(None, {}, [c.text for c in chunks])
+        bm25, counts = bm25_append(None, {}, [c.text for c in chunks])
         clock("lexical index")
-    records = [ArticleRecord(a.id, a.sha256, a.meta, len(a.text)) for a in report.articles]
-    built_extras = {name: fn(_Watched(report.articles, progress.check)) for name, fn in (extras or {}).items()}
-    clock("extras")
+    records = [ArticleRecord(a.id, a.sha256, a.meta) for a in report.articles]
+    timeline, contexts = None, None
+    if config.timeline:
+        contexts = ContextVectors(encoder, ContextVectors.stored(old), progress.check)
+        timeline = build_timeline(_Watched(report.articles, progress.check), contexts)
+    clock("timeline")
     with store.writing() as tmp:
-        write_generation(tmp, chunks, records, vectors, ann, bm25, built_extras, term_counts=counts,
-                         chunks_prefix=chunks_prefix, sentences=sentences)
+        write_generation(tmp, chunks, records, vectors, ann, bm25, sentences, timeline, term_counts=counts,
+                         chunks_prefix=chunks_prefix)
+        if contexts is not None:
+            contexts.save(tmp / TIMELINE_VECTORS)
         clock("write")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -228,7 +236,7 @@ def _build(report: LoadReport, encoder: Encoder, store: IndexStore, config: Buil
             "sentences": {"rows": int(sentences.ptr[-1]), "dtype": "int8"},
             "corpus": report.fingerprint(),
             "counts": {"articles": len(records), "chunks": n_chunks},
-            "extras": sorted(built_extras),
+            "timeline": TIMELINE_VERSION if timeline is not None else None,
         }
         final = store.commit(tmp, manifest)
         clock("checksum and publish", last=True)
@@ -288,6 +296,45 @@ def _embed(chunks: list[Chunk], cache: Mapping[str, np.ndarray],
     return vectors, plan.finish(fresh[len(todo):])
 
 
+class ContextVectors:
+    """The encoder, for the timeline's mention contexts: texts the previous generation embedded are looked up by
+    their hash instead of embedded again (else every build, an append of one article too, would embed every
+    dated clause of the corpus). Vectors are kept as float16, fresh ones rounded the same way, so a timeline
+    comes out the same whichever of them were reused."""
+
+    def __init__(self, encoder: Encoder, known: dict[bytes, np.ndarray], check: Callable[[], None]) -> None:
+        self.encoder = encoder
+        self.known = known
+        self.check = check
+        self.used: dict[bytes, np.ndarray] = {}
+
+    @staticmethod
+    def stored(old: LoadedIndex | None) -> dict[bytes, np.ndarray]:
+        """Hash -> vector, as the previous generation (same model) kept them; empty when it kept none."""
+        if old is None or not (old.path / TIMELINE_VECTORS).is_file():
+            return {}
+        with np.load(old.path / TIMELINE_VECTORS, allow_pickle=False) as kept:
+            return dict(zip(kept["keys"].tolist(), kept["vectors"]))
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        keys = [sha256_text(t).encode("ascii") for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self.known}
+        if todo:
+            fresh = self.encoder.encode(list(todo.values()), progress=lambda done, total: self.check())
+            self.known.update(zip(todo, fresh.astype(np.float16)))
+        self.used.update((k, self.known[k]) for k in keys)
+        return np.stack([self.known[k] for k in keys]).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        """The vectors this build used, for the next one."""
+        keys = np.asarray(list(self.used), dtype="S64")
+        vectors = np.stack(list(self.used.values())) if self.used else np.zeros((0, 0), dtype=np.float16)
+        with open(path, "wb") as fh:
+            np.savez(fh, keys=keys, vectors=vectors)
+
+
 def _previous(store: IndexStore, model_id: str) -> LoadedIndex | None:
     """The serving generation if it was built with the same model (its embeddings can be reused)."""
     try:
@@ -305,8 +352,6 @@ def _append_plan(old: LoadedIndex | None, report: LoadReport, config: BuildConfi
     if old.manifest.get("analyzer") != ANALYZER_VERSION:
         return None
     if old.manifest.get("index_type_setting", "auto") != config.index_type:
-        return None
-    if not (old.path / TERM_COUNTS).is_file() or old.sentences is None:
         return None
     built, now = old.manifest.get("corpus", {}), report.fingerprint()
     if any(now.get(k) != v for k, v in built.items()):  # an article was changed or removed
@@ -342,7 +387,8 @@ def count_terms(texts: Sequence[str], vocab: dict[str, int]) -> sparse.csr_matri
 
 
 def bm25_from_counts(vocab: dict[str, int], counts: sparse.spmatrix, k1: float = 1.2, b: float = 0.75) -> BM25:
-    """The same BM25 as `BM25.build` on the passages' texts, from their term counts (a test checks it)."""
+    """Okapi BM25 over the passages' term counts: idf = ln(1 + (N - df + 0.5) / (df + 0.5)) and the (k1 + 1)
+    numerator, i.e. (k1 + 1) times the "lucene" variant of bm25s, which a test checks it against."""
     counts = sparse.csr_matrix(counts, dtype=np.float32)
     n = counts.shape[0]
     lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
@@ -356,9 +402,10 @@ def bm25_from_counts(vocab: dict[str, int], counts: sparse.spmatrix, k1: float =
     return BM25(vocab, weights, idf)
 
 
-def _bm25_append(counts: sparse.csr_matrix | None, vocab: dict[str, int],
-                 texts: Sequence[str]) -> tuple[BM25, sparse.csr_matrix]:
-    """BM25 over the old passages' counts plus the new texts (tokenising only those); and the new counts."""
+def bm25_append(counts: sparse.csr_matrix | None, vocab: dict[str, int],
+                texts: Sequence[str]) -> tuple[BM25, sparse.csr_matrix]:
+    """BM25 over the old passages' counts (None: there are none) plus the new texts, tokenising only those; and
+    the counts of all of them. `vocab` (term -> column) is extended with the new texts' terms."""
     fresh = count_terms(texts, vocab)
     if counts is None:
         counts = fresh

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from corpus.models import CorpusError
+from corpus.errors import CitebotError
 from corpus.text import fold
 from index.evidence import Quote
 
@@ -22,7 +22,7 @@ OUT_OF_SCOPE = {"ood", "out_of_scope", "out-of-scope", "unanswerable", "near-ood
 CURVE_POINTS = (0.01, 0.02, 0.05, 0.10, 0.20)
 
 
-class QuestionFileError(CorpusError):
+class QuestionFileError(CitebotError):
     """A question file that cannot be used at all; the message says why."""
 
 

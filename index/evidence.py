@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.text import sentence_spans, word_terms, words
-from index.qtype import answer_kinds
+from index.qtype import answer_types_in
 from index.query import Query
 
 FEATURES = (
@@ -69,11 +69,11 @@ class Candidate:
 
 @functools.lru_cache(maxsize=50_000)
 def analysed(text: str) -> tuple[tuple[int, int, tuple[str, ...], frozenset[str]], ...]:
-    """Each sentence of a passage as (start, end, its terms in order, the answer kinds it holds); cached."""
+    """Each sentence of a passage as (start, end, its terms in order, the answer types it holds); cached."""
     out = []
     for s, e in sentence_spans(text):
         folded = words(text[s:e])
-        out.append((s, e, tuple(word_terms(folded)), answer_kinds(text[s:e], folded)))
+        out.append((s, e, tuple(word_terms(folded)), answer_types_in(text[s:e], folded)))
     return tuple(out)
 
 
@@ -106,7 +106,7 @@ def candidates(query: Query, passages: Sequence[PassageHit], vectors_of) -> list
     for hit in passages:
         sentences = analysed(hit.text)
         vecs = vectors_of(hit)
-        for i, (s, e, sent_terms, kinds) in enumerate(sentences):
+        for i, (s, e, sent_terms, types) in enumerate(sentences):
             key = (hit.article_id, hit.start + s, hit.start + e)
             if key in seen:
                 continue
@@ -125,7 +125,7 @@ def candidates(query: Query, passages: Sequence[PassageHit], vectors_of) -> list
                 sum(1 for t in query.weights if t in tset) / max(len(query.weights), 1),
                 len(q_pairs & _pairs(sent_terms)) / len(q_pairs) if q_pairs else 0.0,
                 new, math.log1p(n_words),
-                1.0 if query.kind else 0.0, 1.0 if query.kind and query.kind in kinds else 0.0,
+                1.0 if query.answer_type else 0.0, 1.0 if query.answer_type and query.answer_type in types else 0.0,
                 name_share(query, tset), hit.names, math.log1p((hit.start + s) / 200.0),
             ]
             rows.append((hit, hit.start + s, hit.start + e, hit.text[s:e], row))

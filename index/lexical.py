@@ -1,9 +1,12 @@
-"""BM25 over folded, stemmed terms, held as a sparse matrix of precomputed term weights."""
+"""BM25 over folded, stemmed terms, held as a sparse matrix of precomputed term weights.
+
+The weights are computed by the index build (`index.build.bm25_append`, which can extend them with added
+passages without tokenising the others again); this class scores queries with them and stores them.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,29 +27,6 @@ class BM25:
     @property
     def size(self) -> int:
         return self.weights.shape[0]
-
-    @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> BM25:
-        vocab: dict[str, int] = {}
-        rows, cols, counts = [], [], []
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        for d, text in enumerate(texts):
-            tf = Counter(terms(text))
-            lengths[d] = sum(tf.values())
-            for term, n in tf.items():
-                rows.append(d)
-                cols.append(vocab.setdefault(term, len(vocab)))
-                counts.append(n)
-        n_docs = max(len(texts), 1)
-        tf = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
-        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab)).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        avg = float(lengths.mean()) if len(texts) else 1.0
-        norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
-        tf = tf.tocoo()
-        data = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
-        weights = sparse.csc_matrix((data.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
-        return cls(vocab, weights, idf)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""

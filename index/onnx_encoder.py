@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.encoder import EncoderError, Progress, default_model_path, model_fingerprint
+from index.onnx_session import cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class OnnxEncoder:
     """Sentence embeddings from an ONNX export of a local sentence-transformers model (same vectors, faster)."""
 
     def __init__(self, model_path: str | None = None, cache_dir: Path | str = "var/models", batch_size: int = 32,
-                 threads: int | None = None, quantisation: str = "int8") -> None:
+                 threads: int | None = None, quantisation: str = "int8",
+                 notify: Callable[[str], None] = log.info) -> None:
         if quantisation not in QUANTISATIONS:
             raise ValueError(f"unknown quantisation {quantisation!r}; expected one of {', '.join(QUANTISATIONS)}")
         self._path = model_path or default_model_path()
@@ -51,7 +53,7 @@ class OnnxEncoder:
         self._fingerprint: str | None = None
         self._dim: int | None = None
         # Told when the one-off export starts and ends (the command line prints it: ~30 s otherwise silent).
-        self.notify: Callable[[str], None] = log.info
+        self.notify = notify
 
     @property
     def model_id(self) -> str:
@@ -80,7 +82,7 @@ class OnnxEncoder:
                 if not Path(self._path).is_dir():
                     raise EncoderError(f"{self._path}: no model folder there (check model.path in the settings)")
                 try:
-                    import onnxruntime as ort
+                    import onnxruntime  # noqa: F401 - here to say what is missing; cpu_session uses it
                     from tokenizers import Tokenizer
                 except ImportError as exc:
                     raise EncoderError(f"model.backend = \"onnx\" needs onnxruntime ({exc}); install it or set "
@@ -91,21 +93,13 @@ class OnnxEncoder:
                         log.warning("%s does not match the digest recorded when it was exported (damaged or "
                                     "changed); exporting the model again", target)
                     export_model(self._path, target, self._quant, self.notify)
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
-                opts.inter_op_num_threads = 1
-                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                opts.log_severity_level = 3
-                # No busy-waiting between runs: the cores are shared with FAISS, BM25 and the event loop.
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
-                    session = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
+                    session = cpu_session(target, self._threads)
                 except Exception as exc:  # a damaged cache file: export again once
                     log.warning("%s cannot be loaded (%s); exporting the model again", target, exc)
                     target.unlink(missing_ok=True)
                     export_model(self._path, target, self._quant, self.notify)
-                    session = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
+                    session = cpu_session(target, self._threads)
                 self._tokenizer = _load_tokenizer(Path(self._path), Tokenizer)
                 self._dim = int(session.get_outputs()[0].shape[-1])
                 self._input_names = {i.name for i in session.get_inputs()}

@@ -53,25 +53,26 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def answer_kinds(sentence: str, folded_words: list[str] | None = None) -> frozenset[str]:
-    """The kinds of answer a sentence holds; `folded_words` are its `words`, when already known."""
+def answer_types_in(sentence: str, folded_words: list[str] | None = None) -> frozenset[str]:
+    """The answer types (as `answer_type` names them) a sentence holds; `folded_words` are its `words`, when
+    already known."""
     ws = words(sentence) if folded_words is None else folded_words
-    kinds = []
+    types = []
     if _YEAR.search(sentence) or not _TIME_WORDS.isdisjoint(ws):
-        kinds.append("time")
+        types.append("time")
     if _DURATION.search(sentence):
-        kinds.append("duration")
+        types.append("duration")
     if _YEAR.search(sentence) or _RELATIVE_YEAR.search(sentence):
-        kinds.append("year")
+        types.append("year")
     if _NUMBER.search(sentence):
-        kinds.append("quantity")
+        types.append("quantity")
         if _counts_something(sentence):
-            kinds.append("count")
+            types.append("count")
     if _NAME.search(sentence):
-        kinds.append("name")
+        types.append("name")
     if _BYLINE.match(sentence):
-        kinds.append("author")
-    return frozenset(kinds)
+        types.append("author")
+    return frozenset(types)
 
 
 def _counts_something(sentence: str) -> bool:
@@ -87,25 +88,3 @@ def _counts_something(sentence: str) -> bool:
             continue  # "one of the most controversial topics"
         return True
     return False
-
-
-_COUNTED = re.compile(r"how many ((?:[\w'-]+\s*){1,4})")
-
-
-def counted_words(question: str) -> list[str]:
-    """The words naming what a 'how many ...?' question counts: "How many state parties does ..." ->
-    ["state", "parties"]; empty for other questions."""
-    m = _COUNTED.match(fold(question).strip())
-    if not m:
-        return []
-    out = []
-    for w in m.group(1).split():
-        if w in _NOT_COUNTED:
-            break
-        out.append(w)
-    return out
-
-
-# Where the counted noun phrase ends: auxiliaries, prepositions and other function words.
-_NOT_COUNTED = set("""do does did is are was were have has had will would can could should may might must be been
-of in on at to for from by with about that which who whom there here the a an and or not per""".split())

@@ -12,7 +12,7 @@ import numpy as np
 
 from corpus.text import terms
 from index.lexical import BM25
-from index.qtype import answer_type, counted_words
+from index.qtype import answer_type
 
 # Terms of a subordinate "when/after/..." clause describe the circumstance, not what is asked: they count
 # less than the main clause's ("Who was minister *when parliament voted*?").
@@ -26,11 +26,10 @@ class Query:
     """A parsed question."""
 
     text: str
-    kind: str | None  # what it asks for: time, year, duration, count, quantity, author, name, or None
+    answer_type: str | None  # what it asks for: time, year, duration, count, quantity, author, name, or None
     names: dict[str, str]  # term -> word, for the capitalised words inside the question
     weights: dict[str, float]  # content term -> IDF weight in the corpus (less in a subordinate clause)
     vector: np.ndarray = field(compare=False, repr=False)
-    counted: tuple[str, ...] = ()  # "how many state parties ...?" -> ("state", "parties")
     unknown: float = 0.0  # share of the term weight on terms no article uses
 
     @property
@@ -46,7 +45,7 @@ def parse_query(text: str, vector: np.ndarray, bm25: BM25) -> Query:
     total = sum(weights.values())
     unknown = sum(w for t, w in weights.items() if t not in bm25.vocab) / total if total else 0.0
     return Query(text, answer_type(text), question_names(text), weights, np.asarray(vector, dtype=np.float32),
-                 tuple(counted_words(text)), unknown)
+                 unknown)
 
 
 def split_clauses(question: str) -> tuple[str, str]:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.errors import CitebotError
 
-class ModelFileError(ValueError):
+
+class ModelFileError(CitebotError):
     """A model file that cannot be used; the message names the file and the problem."""
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,12 +17,15 @@ from typing import Protocol
 
 import numpy as np
 
+from corpus.errors import CitebotError
+from index.onnx_session import cpu_session
+
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 128  # question and sentence together; longer pairs lose the end of the sentence
 
 
-class ReaderError(RuntimeError):
+class ReaderError(CitebotError):
     """The reader model cannot be loaded; the message names the file."""
 
 
@@ -66,23 +68,16 @@ class OnnxReader:
         with self._lock:
             if self._session is None:
                 try:
-                    import onnxruntime as ort
+                    import onnxruntime  # noqa: F401 - here to say what is missing; cpu_session uses it
                     from tokenizers import Tokenizer
                 except ImportError as exc:  # pragma: no cover - a broken install
                     raise ReaderError(f"the reader needs onnxruntime and tokenizers ({exc})") from exc
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
-                opts.inter_op_num_threads = 1
-                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                opts.log_severity_level = 3
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
                     tok = Tokenizer.from_file(str(self.tokenizer_file))
                 except Exception as exc:
                     raise ReaderError(f"{self.tokenizer_file}: the reader's tokenizer cannot be loaded ({exc})") from None
                 try:
-                    session = ort.InferenceSession(str(self.model_file), opts, providers=["CPUExecutionProvider"])
+                    session = cpu_session(self.model_file, self._threads)
                 except Exception as exc:
                     raise ReaderError(f"{self.model_file}: the reader model cannot be loaded ({exc})") from None
                 if self._sha256 and self._digest() != self._sha256:

@@ -68,7 +68,7 @@ class Searcher:
                 row, rank, float(self.index.vectors[row] @ query.vector),
                 float(lex_all[row]) / possible if possible > 0 else 0.0,
                 term_share(query, found), name_share(query, found), chunk.article_id, chunk.start, chunk.end,
-                chunk.text, sentences.of(row) if sentences is not None else None, frozenset(found)))
+                chunk.text, sentences.of(row), frozenset(found)))
         return out
 
     def top_cosine(self, query: Query) -> float:
@@ -79,7 +79,8 @@ class Searcher:
         return float(scores[0][0])
 
     def sentence_vectors(self, hit: PassageHit) -> np.ndarray:
-        """A passage's sentence vectors as the index stores them; embedded here only for an index without them."""
+        """A passage's sentence vectors as the index stores them; embedded here only when the stored rows are not
+        its sentences (an index assembled outside build_index, as benchmarks/bench_scale.py does)."""
         if hit.sentence_vectors is not None and len(hit.sentence_vectors) == len(analysed(hit.text)):
             return hit.sentence_vectors
         return self.encoder.encode([hit.text[s:e] for s, e, _, _ in analysed(hit.text)])

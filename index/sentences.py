@@ -17,7 +17,6 @@ from corpus.text import sentence_spans
 from index.rowfile import RowFile
 
 PTR, CODES, SCALES = "sentences_ptr.npy", "sentences_int8.npy", "sentences_scale.npy"
-FILES = (PTR, CODES, SCALES)
 
 
 class SentenceVectors:

@@ -4,7 +4,8 @@ Layout under the index folder::
 
     CURRENT              name of the generation being served (replaced atomically)
     gen-<time>-<rand>/   manifest.json, chunks.jsonl, articles.json, vectors.npy, vectors.faiss, bm25.*,
-                         sentences_* (the passages' sentence vectors)
+                         sentences_* (the passages' sentence vectors), timeline.json and timeline_vectors.npz
+                         (the dated events, and the vectors of what their mentions say)
     .lock                held while a build writes
 
 A generation is written in full, fsynced and checksummed before CURRENT names it, so a crash at any
@@ -25,7 +26,6 @@ import secrets
 import shutil
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -35,10 +35,12 @@ import faiss
 import numpy as np
 from scipy import sparse
 
+from corpus.errors import CitebotError
+from corpus.files import fsync
 from corpus.models import ArticleMeta, Chunk
 from index.ann import apply_search_params
 from index.lexical import BM25
-from index.rowfile import RowFile
+from index.rowfile import ChunkTable, RowFile
 from index.sentences import SentenceVectors
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,11 @@ FORMAT = 1
 CURRENT = "CURRENT"
 LARGE_INDEX = 100_000  # passages from which chunks and vectors are read from disk on demand, not loaded
 TERM_COUNTS = "bm25_counts.npz"  # read by the next build only, never when serving
+TIMELINE = "timeline.json"
+TIMELINE_VECTORS = "timeline_vectors.npz"  # the timeline's context vectors: read by the next build only
 
 
-class StoreError(Exception):
+class StoreError(CitebotError):
     """Base for index problems; the message is fit to show a user."""
 
 
@@ -80,7 +84,6 @@ class ArticleRecord:
     id: str
     sha256: str
     meta: ArticleMeta
-    length: int
 
 
 @dataclass
@@ -95,66 +98,12 @@ class LoadedIndex:
     vectors: np.ndarray | RowFile
     ann: faiss.Index
     bm25: BM25
-    extras: dict[str, object]
-    sentences: SentenceVectors | None = None  # None in indexes built before sentence vectors were stored
+    sentences: SentenceVectors
+    timeline: dict | None  # the dated events (index.timeline), None when the build was told to skip it
 
     @property
     def model_id(self) -> str:
         return self.manifest["model"]["id"]
-
-
-class ChunkTable(Sequence[Chunk]):
-    """chunks.jsonl read row by row on demand: the process holds line offsets, the text stays in the page cache.
-
-    At a million passages this saves about a gigabyte of Python objects; a row costs a pread and a JSON
-    parse (~7 us). (pread rather than a memory map: see index/rowfile.py.)
-    """
-
-    def __init__(self, path: Path) -> None:
-        ends = []
-        with open(path, "rb") as fh:
-            at = 0
-            for block in iter(lambda: fh.read(1 << 24), b""):
-                ends.append(np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at)
-                at += len(block)
-        ends_all = np.concatenate(ends).astype(np.int64) if ends else np.zeros(0, np.int64)
-        self._starts = np.concatenate([[0], ends_all[:-1] + 1]).astype(np.int64)
-        self._ends = ends_all
-        self._fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self._fd)
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def row(self, i: int) -> dict:
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        start = int(self._starts[i])
-        return json.loads(os.pread(self._fd, int(self._ends[i]) - start, start))
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        row = self.row(int(i))
-        return Chunk(row["article"], row["ordinal"], row["start"], row["end"], row["text"])
-
-    def keys(self) -> Sequence[str]:
-        return _KeyColumn(self)
-
-
-class _KeyColumn(Sequence[str]):
-    def __init__(self, table: ChunkTable) -> None:
-        self._table = table
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self._table.row(int(i))["key"]
 
 
 class IndexStore:
@@ -162,8 +111,7 @@ class IndexStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._holder: int | None = None  # the thread holding the build lock through this store, and how deep
-        self._depth = 0
+        self._holder: int | None = None  # the thread holding the build lock through this store
 
     def _pointer(self) -> tuple[str, str | None] | None:
         """(generation name, SHA-256 of its manifest) from CURRENT, or None when there is no index yet."""
@@ -234,23 +182,21 @@ class IndexStore:
                         keys.append(row["key"])
             raw_articles = json.loads((path / "articles.json").read_text(encoding="utf-8"))
             articles = {
-                a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"]), a["length"]) for a in raw_articles
+                a["id"]: ArticleRecord(a["id"], a["sha256"], ArticleMeta(**a["meta"])) for a in raw_articles
             }
             vectors = RowFile(path / "vectors.npy") if large else np.load(path / "vectors.npy", allow_pickle=False)
             ann = faiss.read_index(str(path / "vectors.faiss"))
             apply_search_params(ann, manifest.get("ann", {}).get("params", {}))
             bm25 = BM25.load(path)
-            sentences = SentenceVectors.load(path, lazy=large) if "sentences" in manifest else None
-            extras = {
-                name: json.loads((path / f"{name}.json").read_text(encoding="utf-8"))
-                for name in manifest.get("extras", [])
-            }
+            sentences = SentenceVectors.load(path, lazy=large)
+            timeline = (json.loads((path / TIMELINE).read_text(encoding="utf-8")) if manifest.get("timeline")
+                        else None)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexCorrupt(f"{path.name}: index files cannot be read ({exc})") from exc
         if (len(chunks) != len(vectors) or ann.ntotal != len(chunks) or bm25.size != len(chunks)
-                or (sentences is not None and len(sentences) != len(chunks))):
+                or len(sentences) != len(chunks)):
             raise IndexCorrupt(f"{path.name}: chunk, vector and lexical counts disagree")
-        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, extras, sentences)
+        return LoadedIndex(path, manifest, chunks, keys, articles, vectors, ann, bm25, sentences, timeline)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Path]:
@@ -279,12 +225,8 @@ class IndexStore:
         """Hold the build lock: one build at a time per index folder, across processes, from reading the
         previous generation to publishing the new one. IndexBusy when another holds it (unless `wait`)."""
         me = threading.get_ident()
-        if self._holder == me:  # re-entered by the same build
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
+        if self._holder == me:  # re-entered by the same build: it holds the lock already
+            yield
             return
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a") as fh:
@@ -292,11 +234,11 @@ class IndexStore:
                 fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError as exc:
                 raise IndexBusy("another reindex is already writing this index; try again when it ends") from exc
-            self._holder, self._depth = me, 1
+            self._holder = me
             try:
                 yield
             finally:
-                self._holder, self._depth = None, 0
+                self._holder = None
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def commit(self, tmp: Path, manifest: dict) -> Path:
@@ -306,7 +248,7 @@ class IndexStore:
         _write_durably(tmp / "manifest.json", text)
         final = tmp.with_name(tmp.name.removesuffix(".tmp"))
         os.rename(tmp, final)
-        _fsync(self.root)
+        fsync(self.root)
         try:  # the manifest's own digest goes in the pointer, so a damaged manifest is caught too
             _write_durably(self.root / CURRENT, f"{final.name} {hashlib.sha256(text.encode()).hexdigest()}\n")
         except BaseException:
@@ -350,10 +292,9 @@ def write_error(root: Path, exc: BaseException) -> IndexWriteError:
 
 
 def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRecord], vectors: np.ndarray,
-                     ann: faiss.Index, bm25: BM25, extras: dict[str, object] | None = None,
-                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None,
-                     sentences: SentenceVectors | None = None) -> list[str]:
-    """Write a generation's data files (not its manifest); returns the names of the extras written.
+                     ann: faiss.Index, bm25: BM25, sentences: SentenceVectors, timeline: dict | None,
+                     term_counts: sparse.spmatrix | None = None, chunks_prefix: Path | None = None) -> None:
+    """Write a generation's data files (not its manifest).
 
     `term_counts` (passage x term counts, columns as in the BM25 vocabulary) lets the next build append
     passages to the lexical index without tokenising the unchanged ones again. With `chunks_prefix` (the
@@ -374,18 +315,16 @@ def write_generation(folder: Path, chunks: list[Chunk], articles: list[ArticleRe
         sparse.save_npz(folder / TERM_COUNTS, sparse.csr_matrix(term_counts), compressed=False)
     faiss.write_index(ann, str(folder / "vectors.faiss"))
     bm25.save(folder)
-    if sentences is not None:
-        sentences.save(folder)
-    for name, value in (extras or {}).items():
-        (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    return sorted(extras or {})
+    sentences.save(folder)
+    if timeline is not None:
+        (folder / TIMELINE).write_text(json.dumps(timeline, ensure_ascii=False), encoding="utf-8")
 
 
 def checksums(folder: Path) -> dict[str, dict]:
     files = [f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "manifest.json"]
 
     def sync_and_hash(f: Path) -> str:
-        _fsync(f)
+        fsync(f)
         return _file_sha256(f)
 
     digests = _in_parallel(sync_and_hash, files)
@@ -437,13 +376,5 @@ def _write_durably(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync(path.parent)
+    fsync(path.parent)
 
-
-def _fsync(path: Path) -> None:
-    """Flush a file's or a folder's entries to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -10,13 +10,15 @@ from types import SimpleNamespace
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
+from discord import app_commands
 
 from bot import render
-from bot.service import QuestionError, ReindexRunning, clean_question
+from bot.service import ReindexRunning, clean_question
 from bot.settings import Settings
 from corpus.models import ArticleMeta, Skipped
 from index.answer import ABSTAIN_TEXT, Answer, Citation
 from index.build import BuildReport
+from index.store import ArticleRecord
 
 PING = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 
@@ -60,8 +62,8 @@ class FakeService:
         self.events = events
         self.timeline_args = None
         recs = articles if articles is not None else {
-            f"00{i}.txt": SimpleNamespace(meta=ArticleMeta(title=f"Article {i}", published=f"2024-0{i}-01",
-                                                           outlet="LRT"))
+            f"00{i}.txt": ArticleRecord(f"00{i}.txt", "0" * 64, ArticleMeta(title=f"Article {i}",
+                                                                            published=f"2024-0{i}-01", outlet="LRT"))
             for i in range(1, 4)}
         self.index = SimpleNamespace(articles=recs, chunks=[0] * 42,
                                      manifest={"index_type": "flat", "model": {"id": "hashing-256"},
@@ -220,6 +222,17 @@ def make_interaction(bot=None, user_id: int = 111, guild_id: int | None = 555, p
     it.followup.send = AsyncMock(side_effect=followup)
     it.edit_original_response = AsyncMock(side_effect=edit_original)
     return it
+
+
+async def invoke(command: app_commands.Command, cog, interaction, *args) -> None:
+    """Run a slash command as discord.py does: what its callback raises goes, wrapped in CommandInvokeError, to
+    the bot's tree error handler (`interaction.client` is the bot)."""
+    try:
+        await command.callback(cog, interaction, *args)
+    except Exception as exc:
+        if interaction.client is None:
+            raise
+        await interaction.client.tree.on_error(interaction, app_commands.CommandInvokeError(command, exc))
 
 
 # -- messages --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from corpus.load import load_articles  # noqa: E402
 from index.build import BuildConfig, build_index  # noqa: E402
-from index.encoder import make_encoder  # noqa: E402
+from index.encoder_factory import make_encoder  # noqa: E402
 from index.evaluate import EvalQuestion, read_questions  # noqa: E402
 from index.evidence import FEATURES, Candidate, candidates  # noqa: E402
 from index.search import Searcher  # noqa: E402

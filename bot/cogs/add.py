@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -12,7 +13,10 @@ from discord.ext import commands
 from bot import render
 from bot.checks import admin_refusal
 from bot.cogs.admin import ProgressMessage
-from bot.ingest import AddReport, Outcome, ingestor_for, outcome_lines
+from bot.ingest import AddReport, Outcome, outcome_lines
+
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +83,10 @@ class AddProgress(ProgressMessage):
 class Add(commands.Cog):
     """Bringing articles in from the web, for server managers."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.settings = bot.settings
-        self.ingestor = ingestor_for(bot)
+        self.ingestor = bot.ingestor
 
     @app_commands.command()
     @app_commands.describe(url="The article's web address (http or https)")
@@ -117,5 +121,5 @@ class Add(commands.Cog):
             await progress.finish(add_report_text(report))
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Add(bot))

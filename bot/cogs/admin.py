@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -16,6 +17,9 @@ from bot.checks import admin_refusal
 from bot.cogs.feeds import feed_stats
 from bot.service import ReindexRunning
 from index.build import BuildCancelled
+
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ class ProgressMessage:
 class Admin(commands.Cog):
     """Index maintenance and health, for server managers."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.service = bot.service
         self.settings = bot.settings
@@ -165,8 +169,8 @@ class Admin(commands.Cog):
         stats["Reindexing now"] = "yes" if s.reindexing else "no"
         stats["Uptime"] = render.duration(time.time() - s.started_at)
         stats["Questions answered"] = f"{s.questions_answered:,}"
-        store = getattr(self.bot, "feedback", None)
-        if store is None and getattr(self.bot, "feedback_error", None):
+        store = self.bot.feedback
+        if store is None and self.bot.feedback_error:
             stats["Feedback"] = f"not recorded: {self.bot.feedback_error}"
         if store is not None:
             try:
@@ -181,12 +185,11 @@ class Admin(commands.Cog):
                     f"{now}: {store.write_failures:,} write(s) failed, the last at "
                     f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(at))} ({error}); answers are sent "
                     "without vote buttons while it fails")
-        limits = getattr(self.bot, "limits", None)
-        if limits is not None:
-            stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"
+        limits = self.bot.limits
+        stats["Questions in progress"] = f"{limits.running} (+{limits.waiting} waiting)"
         stats.update(await feed_stats(self.bot))
         return stats
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Admin(bot))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -16,10 +17,15 @@ from discord.ext import commands
 from bot import render
 from bot.checks import guild_refusal
 from bot.conversation import ThreadMemory, follow_up_query
+from bot.feedback import FeedbackStore
 from bot.limits import Busy, wait_text
-from bot.service import QuestionError, clean_question, strip_mentions
+from bot.service import clean_question, strip_mentions
 from bot.views import feedback_view
+from corpus.errors import CitebotError
 from index.answer import Answer
+
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +60,7 @@ def thread_name(question: str) -> str:
 class Ask(commands.Cog):
     """Answers questions with sources."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.service = bot.service
         self.settings = bot.settings
@@ -62,8 +68,8 @@ class Ask(commands.Cog):
         self.threads = ThreadMemory()
 
     @property
-    def feedback(self):
-        return getattr(self.bot, "feedback", None)
+    def feedback(self) -> FeedbackStore | None:
+        return self.bot.feedback  # opened in setup_hook, after the cogs are loaded
 
     async def _reply_parts(self, answer: Answer, asked: str | None = None) -> dict:
         """Keyword arguments for send(): a plain line for an abstention, else the embed with 👍/👎 buttons."""
@@ -86,12 +92,9 @@ class Ask(commands.Cog):
                            private="Only you see the answer")
     async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
         """Answer a question from the news articles, with sources."""
-        try:
-            clean_question(question, self.settings.answer.max_question_chars)
-        except QuestionError as exc:
-            await interaction.response.send_message(render.message_text(str(exc)), ephemeral=True,
-                                                    allowed_mentions=NONE)
-            return
+        # Before anything is counted or acknowledged: a QuestionError goes to the tree's handler (bot.client),
+        # which tells the asker alone.
+        clean_question(question, self.settings.answer.max_question_chars)
         wait = self.limits.retry_after(interaction.user.id)
         if wait:
             await interaction.response.send_message(wait_text(wait), ephemeral=True, allowed_mentions=NONE)
@@ -107,11 +110,7 @@ class Ask(commands.Cog):
             slot.abandon()
             raise
         async with slot:
-            try:
-                answer = await self.service.ask(question)
-            except QuestionError as exc:
-                await interaction.followup.send(render.message_text(str(exc)), ephemeral=True, allowed_mentions=NONE)
-                return
+            answer = await self.service.ask(question)
         await interaction.followup.send(**await self._reply_parts(answer), ephemeral=private)
         log.info("answered /ask (abstained=%s, citations=%d)", answer.abstained, len(answer.citations))
 
@@ -148,10 +147,15 @@ class Ask(commands.Cog):
             return
         try:
             await self._answer_message(message, previous, in_our_thread)
-        except Exception:
-            log.exception("answering message %s failed", message.id)
+        except Exception as exc:  # the edge for message questions, as the tree's handler is for slash commands
+            refused = isinstance(exc, CitebotError)
+            if refused:  # e.g. a question that is too long: said to the asker, and gone after a minute
+                log.info("refused message %s: %s", message.id, exc)
+            else:
+                log.exception("answering message %s failed", message.id)
             try:
-                await message.reply(FAILED, mention_author=False, allowed_mentions=NONE)
+                await message.reply(render.message_text(str(exc)) if refused else FAILED, mention_author=False,
+                                    allowed_mentions=NONE, delete_after=60 if refused else None)
             except discord.HTTPException:
                 pass
 
@@ -162,12 +166,7 @@ class Ask(commands.Cog):
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NONE)
             return
         query = follow_up_query(previous, question, self.settings.answer.max_question_chars)
-        try:
-            clean_question(query, self.settings.answer.max_question_chars)
-        except QuestionError as exc:
-            await message.reply(render.message_text(str(exc)), mention_author=False, allowed_mentions=NONE,
-                                delete_after=60)
-            return
+        clean_question(query, self.settings.answer.max_question_chars)  # before the cooldown counts it
         wait = self.limits.retry_after(message.author.id)
         if wait:
             await message.reply(wait_text(wait), mention_author=False, allowed_mentions=NONE, delete_after=15)
@@ -202,5 +201,5 @@ class Ask(commands.Cog):
         log.info("answered a message (abstained=%s, follow-up=%s)", answer.abstained, query != question)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Ask(bot))

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
 from bot.feeds import FeedPoller, FeedState, feed_status
-from bot.ingest import ingestor_for
-from bot.settings import Settings
+
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
 
 log = logging.getLogger(__name__)
 
 FEEDS_SHOWN = 8  # /status fields for single feeds (failing ones first); the embed holds 25 fields in all
 
 
-async def feed_stats(bot: commands.Bot) -> dict[str, str]:
+async def feed_stats(bot: CiteBot) -> dict[str, str]:
     """/status fields for the feeds: how many, whether a poll is running, when each was fetched and what came
     of it."""
-    settings: Settings = bot.settings
+    settings = bot.settings
     urls = list(dict.fromkeys(settings.feeds.urls))
     if not urls:
         return {}
@@ -40,10 +42,10 @@ async def feed_stats(bot: commands.Bot) -> dict[str, str]:
 class Feeds(commands.Cog):
     """Polls the configured feeds in the background; nothing runs when there are none."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.settings = bot.settings
-        self.poller = FeedPoller(ingestor_for(bot)) if self.settings.feeds.urls else None
+        self.poller = FeedPoller(bot.ingestor) if self.settings.feeds.urls else None
         self._task: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
@@ -66,5 +68,5 @@ class Feeds(commands.Cog):
             await asyncio.sleep(self.settings.feeds.interval_minutes * 60)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Feeds(bot))

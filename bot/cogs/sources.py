@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -9,13 +11,16 @@ from discord.ext import commands
 from bot import render
 from bot.views import Pager
 
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
+
 NONE = discord.AllowedMentions.none()
 
 
 class Sources(commands.Cog):
     """Lists the indexed articles."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.service = bot.service
 
@@ -31,5 +36,5 @@ class Sources(commands.Cog):
             await interaction.response.send_message(embed=pages[0], ephemeral=True, allowed_mentions=NONE)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Sources(bot))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -13,10 +14,12 @@ from bot.service import QuestionError
 from bot.views import Pager
 from index.timeline import TimelineError, context_terms, parse_iso, select_events
 
+if TYPE_CHECKING:  # the cogs are loaded by the bot, by name; typing them with it imports nothing at run time
+    from bot.client import CiteBot
+
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
-UNAVAILABLE = "The timeline is not available yet."
 
 
 def check_date(value: str | None, name: str) -> str | None:
@@ -60,7 +63,7 @@ def heading(date_from: str | None, date_to: str | None, topic: str | None) -> st
 class Timeline(commands.Cog):
     """Builds timelines of dated events."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: CiteBot) -> None:
         self.bot = bot
         self.service = bot.service
 
@@ -77,22 +80,10 @@ class Timeline(commands.Cog):
     async def timeline(self, interaction: discord.Interaction, date_from: str | None = None,
                        date_to: str | None = None, topic: str | None = None) -> None:
         """Dated events from the articles, oldest first, with sources."""
-        timeline = getattr(self.service, "timeline", None)
-        if timeline is None:
-            await interaction.response.send_message(UNAVAILABLE, ephemeral=True)
-            return
-        try:
-            date_from, date_to, topic = check_request(date_from, date_to, topic)
-        except QuestionError as exc:
-            await interaction.response.send_message(render.message_text(str(exc)), ephemeral=True,
-                                                    allowed_mentions=NONE)
-            return
+        # A bad option is refused before the public acknowledgement: the tree's handler tells the user alone.
+        date_from, date_to, topic = check_request(date_from, date_to, topic)
         await interaction.response.defer(thinking=True)
-        try:
-            events = await timeline(date_from, date_to, topic)
-        except (QuestionError, ValueError) as exc:
-            await interaction.followup.send(render.message_text(str(exc)), ephemeral=True, allowed_mentions=NONE)
-            return
+        events = await self.service.timeline(date_from, date_to, topic)
         if not events:
             await interaction.followup.send(render.empty_timeline_text(date_from, date_to, topic),
                                             allowed_mentions=NONE)
@@ -105,5 +96,5 @@ class Timeline(commands.Cog):
             await interaction.followup.send(embed=pages[0], allowed_mentions=NONE)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CiteBot) -> None:
     await bot.add_cog(Timeline(bot))

@@ -12,20 +12,12 @@ from bot.cogs.admin import Admin
 from bot.cogs.feeds import Feeds
 from bot.cogs.sources import Sources
 from bot.feeds import FeedPoller
-from bot.ingest import ingestor_for
 from bot.service import Service
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
-from tests.helpers import make_interaction
-from tests.newsserver import NewsServer
+from tests.helpers import invoke, make_interaction
 
 MANAGE_GUILD = 1 << 5
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 @pytest.fixture
@@ -38,9 +30,7 @@ def service(tmp_path, corpus_dir, site) -> Service:
 
 
 def on_service(make_bot, service):
-    bot = make_bot(service)
-    bot.settings = service.settings  # the cogs read fetch and feed settings from the bot
-    return bot
+    return make_bot(service, service.settings)  # the cogs read fetch and feed settings from the bot
 
 
 @pytest.mark.parametrize("kwargs,refusal", [({}, ADMIN_ONLY), ({"guild_id": None}, NO_DMS)])
@@ -48,7 +38,7 @@ async def test_add_is_refused_for_members_and_nothing_is_fetched(make_bot, servi
     bot = on_service(make_bot, service)
     cog = Add(bot)
     it = make_interaction(bot, **kwargs)
-    await cog.add.callback(cog, it, site.url("/news/harbour.html"))
+    await invoke(cog.add, cog, it, site.url("/news/harbour.html"))
     assert it.sent.kinds() == ["send_message"]
     assert it.sent.last()["content"] == refusal and it.sent.last()["ephemeral"]
     assert site.requests == [] and "web/127.0.0.1/aldmere-deep-water-berth.txt" not in service.index.articles
@@ -58,7 +48,7 @@ async def test_add_runs_for_an_admin_in_one_edited_message_and_sources_shows_it(
     bot = on_service(make_bot, service)
     cog = Add(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.add.callback(cog, it, site.url("/news/harbour.html"))
+    await invoke(cog.add, cog, it, site.url("/news/harbour.html"))
     kinds = it.sent.kinds()
     assert kinds[0] == "send_message" and set(kinds[1:]) == {"edit"}
     assert it.sent[0][1]["content"].startswith("Fetching and extracting the page…") and it.sent[0][1]["ephemeral"]
@@ -70,7 +60,7 @@ async def test_add_runs_for_an_admin_in_one_edited_message_and_sources_shows_it(
 
     sources = Sources(bot)
     it = make_interaction(bot)
-    await sources.sources.callback(sources, it)
+    await invoke(sources.sources, sources, it)
     embed = it.sent.last()["embed"]
     assert embed.title == "Sources (6 articles)"
     assert "Aldmere council approves deep-water berth as port traffic grows" in embed.description
@@ -81,7 +71,7 @@ async def test_add_of_a_cookie_wall_says_why_nothing_was_added(make_bot, service
     bot = on_service(make_bot, service)
     cog = Add(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.add.callback(cog, it, f"<{site.url('/news/cookiewall.html')}>")
+    await invoke(cog.add, cog, it, f"<{site.url('/news/cookiewall.html')}>")
     final = it.sent.last()["content"]
     assert final.startswith(f"**Not added** <{site.url('/news/cookiewall.html')}>: the page shows only a cookie")
     assert len(service.index.articles) == 5
@@ -91,7 +81,7 @@ async def test_add_refuses_what_is_not_a_web_address(make_bot, service) -> None:
     bot = on_service(make_bot, service)
     cog = Add(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.add.callback(cog, it, "file:///etc/passwd")
+    await invoke(cog.add, cog, it, "file:///etc/passwd")
     assert it.sent.kinds() == ["send_message"] and "not a web address" in it.sent.last()["content"]
 
 
@@ -114,17 +104,17 @@ async def test_extraction_storing_and_indexing_run_off_the_event_loop(make_bot, 
     b = on_service(make_bot, service)
     cog = Add(b)
     it = make_interaction(b, permissions=MANAGE_GUILD)
-    await cog.add.callback(cog, it, site.url("/news/budget.html"))
+    await invoke(cog.add, cog, it, site.url("/news/budget.html"))
     assert "**Added:**" in it.sent.last()["content"]
     assert set(threads) == {"extract", "index"} and loop_thread not in threads.values()
 
 
 async def test_status_shows_the_feeds_when_each_was_fetched_and_what_failed(make_bot, service, site) -> None:
     bot = on_service(make_bot, service)
-    await FeedPoller(ingestor_for(bot)).poll()
+    await FeedPoller(bot.ingestor).poll()
     admin = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await admin.status.callback(admin, it)
+    await invoke(admin.status, admin, it)
     fields = {f.name: f.value for f in it.sent.last()["embed"].fields}
     assert fields["Feeds"] == "2, polled every 60 min; 1 failing"
     failing = fields[f"Feed: {site.url('/feeds/nowhere.xml')}"]
@@ -143,7 +133,7 @@ async def test_the_feeds_cog_polls_in_the_background_and_status_says_so(make_bot
         await asyncio.sleep(0.01)
     admin = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await admin.status.callback(admin, it)
+    await invoke(admin.status, admin, it)
     fields = {f.name: f.value for f in it.sent.last()["embed"].fields}
     assert fields["Feeds"] == "2, polled every 60 min; polling now"
     for _ in range(400):

@@ -13,13 +13,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SHIPPED
-from tests.newsserver import FIXTURES, NewsServer
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
+from tests.newsserver import FIXTURES
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _parser, format_answer_dict, parse, prog_name
+from bot.cli import _parser, parse, prog_name
+from bot.terminal import format_answer_dict
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SHIPPED
 

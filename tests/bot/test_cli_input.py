@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from bot import cli
-from tests.reliability.common import ROOT, bot_env
+from bot import cli, terminal
+from tests.botproc import ROOT, bot_env
 
 
 # stdin decoded strictly (as in a en_US.UTF-8 terminal), or with surrogateescape (the C and C.UTF-8 locales)
@@ -55,11 +55,11 @@ def test_text_output_escapes_terminal_controls_from_the_corpus() -> None:
     out = {"question": "q", "answer": "Voted \x1b[2J today.\nSecond line [1].", "abstained": False,
            "citations": [{"n": 1, "source": "evil\nname\x1b]0;x\x07.txt", "title": "Title \x9b31m red\u202e",
                           "date": "2024-07-18", "text": "Quote with \x1b[31mcolour\x1b[0m and\nbreak."}]}
-    text = cli.format_answer_dict(out)
+    text = terminal.format_answer_dict(out)
     assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text and "\u202e" not in text
     assert "\\x1b[2J" in text and "evil\\nname" in text
     assert len(text.splitlines()) == 5  # answer, blank, "Sources:", source, quote: a newline in a name breaks nothing
-    error = cli.format_answer_dict({"question": "a\x1bb", "error": "bad\x07"})
+    error = terminal.format_answer_dict({"question": "a\x1bb", "error": "bad\x07"})
     assert "\x1b" not in error and "\x07" not in error
 
 

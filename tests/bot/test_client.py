@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from unittest.mock import AsyncMock
 
 import discord
@@ -98,8 +96,3 @@ def test_missing_token_is_one_sentence_and_exit_1(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert err.startswith("error: no Discord token") and err.count("\n") == 1
 
-
-def test_index_and_corpus_never_import_discord() -> None:
-    code = ("import sys, corpus.load, corpus.chunk, index.build, index.search, index.answer, bot.service;"
-            "assert 'discord' not in sys.modules, 'discord imported'")
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,5 @@
-"""Cogs called as Discord would call them, with awaitable fake interactions and messages."""
+"""Slash commands called as Discord would call them, with awaitable fake interactions (messages:
+test_cog_messages.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from bot.cogs.admin import ALREADY, Admin
 from bot.cogs.ask import Ask
 from bot.cogs.sources import Sources
 from bot.cogs.timeline import Timeline
+from bot.service import QuestionError
 from bot.views import Pager, VoteButton
 from index.answer import ABSTAIN_TEXT
-from tests.helpers import PING, FakeService, answer, citation, make_channel, make_interaction, make_message
+from tests.helpers import FakeService, answer, citation, invoke, make_channel, make_interaction
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 
@@ -25,7 +27,7 @@ async def test_ask_defers_then_answers_with_an_embed_and_vote_buttons(make_bot) 
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert it.sent.kinds() == ["defer", "followup"]
     assert it.sent[0][1] == {"thinking": True, "ephemeral": False}
     sent = it.sent.last()
@@ -40,7 +42,7 @@ async def test_ask_private_is_ephemeral(make_bot) -> None:
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?", True)
+    await invoke(cog.ask, cog, it, "When did parliament vote?", True)
     assert it.sent[0][1]["ephemeral"] is True and it.sent.last()["ephemeral"] is True
 
 
@@ -48,7 +50,7 @@ async def test_ask_abstains_with_a_short_plain_reply(make_bot) -> None:
     bot = make_bot(FakeService(answers={"*": answer(abstained=True)}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "What is the capital of Mars?")
+    await invoke(cog.ask, cog, it, "What is the capital of Mars?")
     sent = it.sent.last()
     assert ABSTAIN_TEXT in sent["content"] and "embed" not in sent and "view" not in sent
 
@@ -58,7 +60,7 @@ async def test_bad_questions_get_an_ephemeral_message_and_nothing_runs(make_bot,
     bot = make_bot()
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, question)
+    await invoke(cog.ask, cog, it, question)
     assert it.sent.kinds() == ["send_message"]
     assert needle in it.sent.last()["content"] and it.sent.last()["ephemeral"] is True
     assert bot.service.asked == []
@@ -69,7 +71,7 @@ async def test_mention_injection_in_question_and_answer_pings_nobody(make_bot) -
     bot = make_bot(FakeService(answers={"*": answer(evil, evil * 50, [citation(1, text=evil * 100, title=evil)])}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, f"{evil} when?")
+    await invoke(cog.ask, cog, it, f"{evil} when?")
     sent = it.sent.last()  # check_message already asserted limits, no pings and AllowedMentions.none()
     assert "@\u200beveryone" in sent["embed"].description
     assert bot.allowed_mentions.to_dict() == discord.AllowedMentions.none().to_dict()
@@ -81,7 +83,7 @@ async def test_very_long_answer_fits(make_bot) -> None:
     bot = make_bot(FakeService(answers={"*": answer("q?", long, cites)}))
     cog = Ask(bot)
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "Why?")
+    await invoke(cog.ask, cog, it, "Why?")
     assert it.sent.last()["embed"].description.endswith("…")
 
 
@@ -89,13 +91,13 @@ async def test_cooldown_refuses_with_the_wait_time(make_bot) -> None:
     bot = make_bot(cooldown_questions=2, cooldown_seconds=30)
     cog = Ask(bot)
     for _ in range(2):
-        await cog.ask.callback(cog, make_interaction(bot), "When did parliament vote?")
+        await invoke(cog.ask, cog, make_interaction(bot), "When did parliament vote?")
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert it.sent.kinds() == ["send_message"] and it.sent.last()["ephemeral"] is True
     assert "try again in 30 s" in it.sent.last()["content"]
     other = make_interaction(bot, user_id=222)
-    await cog.ask.callback(cog, other, "When did parliament vote?")
+    await invoke(cog.ask, cog, other, "When did parliament vote?")
     assert other.sent.kinds() == ["defer", "followup"]
 
 
@@ -104,124 +106,8 @@ async def test_busy_when_too_many_questions_wait(make_bot) -> None:
     cog = Ask(bot)
     bot.limits.running = bot.limits.waiting = 1  # the only slot is taken and one question waits for it
     it = make_interaction(bot)
-    await cog.ask.callback(cog, it, "When did parliament vote?")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
     assert "try again in a few seconds" in it.sent.last()["content"] and it.sent.last()["ephemeral"]
-
-
-# -- mentions and threads --------------------------------------------------------------------------------
-
-async def test_mention_opens_a_thread_and_a_follow_up_there_uses_the_previous_question(make_bot) -> None:
-    bot = make_bot()
-    cog = Ask(bot)
-    me = bot.user
-    msg = make_message(f"<@{me.id}> When did parliament vote to leave the convention?", me=me)
-    await cog.on_message(msg)
-    msg.create_thread.assert_awaited_once()
-    assert msg.create_thread.await_args.kwargs["name"] == "When did parliament vote to leave the convention?"
-    assert msg.sent.kinds() == ["send"] and msg.sent.last()["embed"].fields
-    thread = await msg.create_thread()
-    follow = make_message(f"<@{me.id}> and when did it take effect?", me=me, channel=thread)
-    await cog.on_message(follow)
-    assert bot.service.asked[-1] == "When did it take effect? When did parliament vote to leave the convention?"
-    follow.create_thread.assert_not_awaited()
-    assert follow.sent.kinds() == ["reply"] and follow.sent.last()["embed"]  # a reply inside the thread
-    e = follow.sent.last()["embed"]
-    assert e.title == "and when did it take effect?" and "previous question" in e.footer.text
-    # without a mention, a question in the bot's thread is still answered (with the Message Content intent)
-    again = make_message("and who proposed it?", me=me, channel=thread, mention_bot=False)
-    await cog.on_message(again)
-    assert bot.service.asked[-1].startswith("Who proposed it? When did it take effect?")
-
-
-async def test_thread_context_survives_a_restart(make_bot) -> None:
-    bot = make_bot()
-    cog = Ask(bot)
-    me = bot.user
-    await cog.on_message(make_message(f"<@{me.id}> When did parliament vote to leave the convention?", me=me))
-    fresh = Ask(bot)  # new memory, same database
-    thread = make_channel(8888, thread=True)
-    await fresh.on_message(make_message(f"<@{me.id}> and when did it take effect?", me=me, channel=thread))
-    assert bot.service.asked[-1] == "When did it take effect? When did parliament vote to leave the convention?"
-
-
-async def test_mentioning_the_bots_own_role_counts_as_a_mention(make_bot) -> None:
-    bot = make_bot()
-    cog = Ask(bot)
-    role = discord.Object(77)
-    role.tags = type("Tags", (), {"bot_id": bot.user.id})()
-    other = discord.Object(78)
-    other.tags = None
-    msg = make_message("<@&77> When did parliament vote?", me=bot.user, mention_bot=False)
-    msg.role_mentions = [role]
-    await cog.on_message(msg)
-    assert bot.service.asked == ["When did parliament vote?"]
-    msg = make_message("<@&78> When did parliament vote?", me=bot.user, mention_bot=False)
-    msg.role_mentions = [other]
-    await cog.on_message(msg)
-    assert len(bot.service.asked) == 1
-
-
-async def test_messages_that_do_not_concern_the_bot_are_ignored(make_bot) -> None:
-    bot = make_bot()
-    cog = Ask(bot)
-    me = bot.user
-    await cog.on_message(make_message("just chatting", me=me, mention_bot=False))
-    await cog.on_message(make_message("a question?", me=me, mention_bot=False))  # not a question channel
-    bot_msg = make_message(f"<@{me.id}> hi?", me=me)
-    bot_msg.author.bot = True
-    await cog.on_message(bot_msg)
-    assert bot.service.asked == []
-
-
-async def test_question_channel_takes_messages_ending_in_a_question_mark(make_bot) -> None:
-    bot = make_bot(question_channel_ids=[777])
-    assert bot.intents.message_content
-    cog = Ask(bot)
-    msg = make_message("When did parliament vote?", me=bot.user, mention_bot=False)
-    await cog.on_message(msg)
-    assert bot.service.asked == ["When did parliament vote?"]
-    await cog.on_message(make_message("not a question.", me=bot.user, mention_bot=False))
-    assert len(bot.service.asked) == 1
-
-
-async def test_mention_without_question_and_outside_allowed_servers(make_bot) -> None:
-    bot = make_bot(allowed_guild_ids=[1])
-    cog = Ask(bot)
-    me = bot.user
-    await cog.on_message(make_message(f"<@{me.id}> When?", me=me, guild_id=555))
-    assert bot.service.asked == []
-    msg = make_message(f"<@{me.id}>", me=me, guild_id=1)
-    await cog.on_message(msg)
-    assert "Ask me a question" in msg.sent.last()["content"]
-
-
-async def test_mention_abstention_and_injection_reply_plain_and_inert(make_bot) -> None:
-    bot = make_bot(FakeService(answers={"*": answer(abstained=True)}))
-    cog = Ask(bot)
-    me = bot.user
-    msg = make_message(f"<@{me.id}> @everyone what is on Mars?", me=me)
-    await cog.on_message(msg)
-    assert ABSTAIN_TEXT in msg.sent.last()["content"]
-
-
-async def test_mention_when_a_thread_cannot_be_opened_replies_in_place(make_bot) -> None:
-    bot = make_bot()
-    cog = Ask(bot)
-    me = bot.user
-    msg = make_message(f"<@{me.id}> When did parliament vote?", me=me)
-    resp = type("R", (), {"status": 403, "reason": "Forbidden"})()
-    msg.create_thread.side_effect = discord.Forbidden(resp, "Missing Permissions")
-    await cog.on_message(msg)
-    assert msg.sent.kinds() == ["reply"] and msg.sent.last()["embed"]
-
-
-async def test_a_failure_while_answering_a_mention_is_logged_and_reported(make_bot, caplog) -> None:
-    bot = make_bot(FakeService(answers={"*": RuntimeError("boom")}))
-    cog = Ask(bot)
-    msg = make_message(f"<@{bot.user.id}> When did parliament vote?", me=bot.user)
-    await cog.on_message(msg)
-    assert "went wrong" in msg.sent.last()["content"]
-    assert "boom" in caplog.text
 
 
 # -- feedback buttons ------------------------------------------------------------------------------------
@@ -251,7 +137,7 @@ async def test_reindex_refused_and_nothing_runs(make_bot, kwargs, refusal) -> No
     bot = make_bot(allowed_guild_ids=[555] if kwargs.get("guild_id") == 9 else [])
     cog = Admin(bot)
     it = make_interaction(bot, **kwargs)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert it.sent.kinds() == ["send_message"]
     assert it.sent.last() == {"content": refusal, "ephemeral": True,
                               "allowed_mentions": it.sent.last()["allowed_mentions"]}
@@ -265,7 +151,7 @@ async def test_reindex_runs_for_admins_and_reports_counts(make_bot, kwargs, sett
     bot = make_bot(**settings)
     cog = Admin(bot)
     it = make_interaction(bot, **kwargs)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert it.sent.kinds()[0] == "send_message" and "Reindexing" in it.sent[0][1]["content"]
     final = it.sent.last()["content"]
     assert it.sent.last() is not it.sent[0][1]
@@ -278,7 +164,7 @@ async def test_reindex_progress_is_edited_in_one_message_and_throttled(make_bot)
     bot = make_bot(FakeService(reindex_delay=2.5))
     cog = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     kinds = it.sent.kinds()
     assert kinds[0] == "send_message" and set(kinds[1:]) == {"edit"}
     assert 2 <= len(kinds) <= 4  # ~2.5 s of progress with at most one edit per 2 s, then the result
@@ -292,7 +178,7 @@ async def test_reindex_result_goes_to_the_channel_when_the_token_has_expired(mak
     resp = type("R", (), {"status": 401, "reason": "Unauthorized"})()
     it.edit_original_response.side_effect = discord.HTTPException(resp, "Invalid Webhook Token")
     it.channel = make_channel(777)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert "Reindexed 10 articles" in it.channel.sent.last()["content"]
 
 
@@ -304,7 +190,7 @@ async def test_second_reindex_is_told_one_is_running(make_bot, gap) -> None:
     second = make_interaction(bot, permissions=MANAGE_GUILD)
     task = asyncio.create_task(cog.reindex.callback(cog, first))
     await asyncio.sleep(gap)  # 0: both arrive before the first has even answered
-    await cog.reindex.callback(cog, second)
+    await invoke(cog.reindex, cog, second)
     await task
     assert second.sent.last()["content"] == ALREADY and second.sent.last()["ephemeral"]
     assert bot.service.reindex_calls == 1
@@ -317,18 +203,18 @@ async def test_questions_are_answered_while_reindexing(make_bot) -> None:
     task = asyncio.create_task(admin.reindex.callback(admin, it))
     await asyncio.sleep(0.1)
     q = make_interaction(bot)
-    await ask.ask.callback(ask, q, "When did parliament vote?")
+    await invoke(ask.ask, ask, q, "When did parliament vote?")
     assert not task.done() and q.sent.last()["embed"]
     await task
 
 
 async def test_failed_reindex_says_why(make_bot) -> None:
-    from corpus.models import CorpusError
+    from corpus.errors import CorpusError
 
     bot = make_bot(FakeService(reindex_error=CorpusError("corpus/articles: folder not found")))
     cog = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.reindex.callback(cog, it)
+    await invoke(cog.reindex, cog, it)
     assert "Reindex failed: corpus/articles: folder not found" in it.sent.last()["content"]
 
 
@@ -336,11 +222,11 @@ async def test_status_for_admins_only(make_bot) -> None:
     bot = make_bot()
     cog = Admin(bot)
     it = make_interaction(bot)
-    await cog.status.callback(cog, it)
+    await invoke(cog.status, cog, it)
     assert it.sent.last()["content"] == ADMIN_ONLY
     await bot.feedback.vote(await bot.feedback.add_answer(answer()), 1, 1)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await cog.status.callback(cog, it)
+    await invoke(cog.status, cog, it)
     fields = {f.name: f.value for f in it.sent.last()["embed"].fields}
     assert fields["Articles"] == "3" and fields["Passages"] == "42" and fields["Model"] == "hashing-256"
     assert fields["Uptime"].startswith("1h") and "👍 1" in fields["Feedback"]
@@ -353,7 +239,7 @@ async def test_sources_lists_articles(make_bot) -> None:
     bot = make_bot()
     cog = Sources(bot)
     it = make_interaction(bot)
-    await cog.sources.callback(cog, it)
+    await invoke(cog.sources, cog, it)
     desc = it.sent.last()["embed"].description
     assert desc.index("Article 3") < desc.index("Article 1") and "LRT" in desc
 
@@ -365,7 +251,7 @@ async def test_timeline_pages_and_buttons_only_for_the_asker(make_bot) -> None:
     bot = make_bot(FakeService(events=events))
     cog = Timeline(bot)
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2024", "2024-12", "cluster munitions")
+    await invoke(cog.timeline, cog, it, "2024", "2024-12", "cluster munitions")
     assert bot.service.timeline_args == ("2024", "2024-12", "cluster munitions")
     sent = it.sent.last()
     assert len(sent["embed"].fields) == 10 and "[1] Article 1" in sent["embed"].footer.text
@@ -401,13 +287,13 @@ async def test_timeline_empty_and_bad_dates(make_bot) -> None:
     bot = make_bot(FakeService(events=[]))
     cog = Timeline(bot)
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2030", None, None)
+    await invoke(cog.timeline, cog, it, "2030", None, None)
     assert "No dated events" in it.sent.last()["content"] and "wider" in it.sent.last()["content"]
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "July", None, None)
+    await invoke(cog.timeline, cog, it, "July", None, None)
     assert it.sent.kinds() == ["send_message"] and "2024-07" in it.sent.last()["content"]
     it = make_interaction(bot)
-    await cog.timeline.callback(cog, it, "2025", "2024", None)
+    await invoke(cog.timeline, cog, it, "2025", "2024", None)
     assert "swap" in it.sent.last()["content"]
 
 
@@ -431,6 +317,19 @@ async def test_tree_on_error_tells_the_user_and_logs_the_traceback(make_bot, cap
     await it2.response.defer()
     await bot.tree.on_error(it2, err)
     assert it2.sent.kinds() == ["defer", "followup"]
+
+
+async def test_a_user_error_raised_after_the_acknowledgement_is_told_to_the_user_alone(make_bot, caplog) -> None:
+    refusal = QuestionError("The question is too long (1,200 characters; the limit is 1,000).")
+    bot = make_bot(FakeService(answers={"*": refusal}))
+    await bot.add_cog(Ask(bot))
+    cog = bot.get_cog("Ask")
+    it = make_interaction(bot)
+    it.command = bot.tree.get_command("ask")
+    await invoke(cog.ask, cog, it, "When did parliament vote?")
+    assert it.sent.kinds() == ["defer", "followup"]
+    assert it.sent.last()["content"] == str(refusal) and it.sent.last()["ephemeral"] is True
+    assert "Traceback" not in caplog.text  # the user's mistake, not the bot's: no traceback in the log
 
 
 async def test_tree_refuses_servers_not_allowed(make_bot) -> None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import os
-import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakediscord import EPHEMERAL, FakeDiscord
+from tests.botproc import MANAGE_GUILD, QUESTION, ROOT, TOKEN, BotProcess, answered, bot_env, discord_env
+from tests.fakediscord import EPHEMERAL
 
 
 def read_db(path: Path, query: str) -> list[tuple]:
@@ -31,64 +29,14 @@ def read_db(path: Path, query: str) -> list[tuple]:
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "fake-token-Zq8sP1x"
-MANAGE_GUILD = 1 << 5
-QUESTION = "When did the Lithuanian parliament vote to leave the Convention on Cluster Munitions?"
-
-
-def bot_env(fake: FakeDiscord, data: Path, corpus: Path, token: str | None = TOKEN) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"}
-    env.update(CITEBOT_DISCORD__API_BASE=fake.api_base, CITEBOT_DISCORD__GATEWAY_URL=fake.gateway_url,
-               CITEBOT_DATA__DIR=str(data), CITEBOT_CORPUS__PATH=str(corpus), HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
-               CITEBOT_DISCORD__COOLDOWN_QUESTIONS="100", CITEBOT_MODEL__THREADS="1")
-    if token is not None:
-        env["DISCORD_TOKEN"] = token
-    return env
-
-
-def start_bot(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bot", "-v", "run"], cwd=ROOT, env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
-
-
-class Bot:
-    def __init__(self, fake, tmp: Path) -> None:
-        self.fake, self.tmp = fake, tmp
-        self.data, self.corpus, self.log = tmp / "data", tmp / "corpus", tmp / "bot.log"
-        shutil.copytree(ROOT / "corpus" / "articles", self.corpus)
-        self.env = bot_env(fake, self.data, self.corpus)
-        self.proc = start_bot(self.env, self.log)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_ready(self, identifies: int = 1) -> None:
-        self.fake.wait_for_bot(self.proc, self.output, identifies, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeDiscord(token=TOKEN) as f:
-        yield f
-
 
 @pytest.fixture(scope="module")
 def bot(fake, tmp_path_factory):
-    b = Bot(fake, tmp_path_factory.mktemp("e2e"))
-    b.wait_ready()
+    """The bot with the real model, serving the whole module (tests/conftest.py's `fake` is its Discord)."""
+    b = BotProcess(fake, tmp_path_factory.mktemp("e2e"), CITEBOT_MODEL__BACKEND="onnx", CITEBOT_MODEL__THREADS="1",
+                   CITEBOT_DISCORD__COOLDOWN_QUESTIONS="100").start()
     yield b
-    if b.proc.poll() is None:
-        b.proc.send_signal(signal.SIGTERM)
-        try:
-            b.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            b.proc.kill()
-
-
-def answered(it, n: int = 1):
-    return lambda: len(it.replies()) >= n or it.errors
+    b.stop()
 
 
 def embed_of(reply: dict) -> dict:
@@ -238,15 +186,13 @@ def test_dropped_gateway_is_resumed_and_the_bot_still_answers(bot) -> None:
 
 def test_sigterm_closes_cleanly_and_a_restart_keeps_buttons_and_commands(bot) -> None:
     fake = bot.fake
-    bot.proc.send_signal(signal.SIGTERM)
-    assert bot.proc.wait(30) == 0
+    assert bot.stop() == 0
     out = bot.output()
     assert "Traceback" not in out and TOKEN not in out
     assert fake.closed_by_bot >= 1  # the gateway was closed (code 1000), not dropped
     assert not (bot.data / "feedback.sqlite3-wal").exists()  # the database was closed
     puts = len(fake.command_puts)
-    bot.proc = start_bot(bot.env, bot.log)
-    bot.wait_ready(identifies=2)
+    bot.start(identifies=2)
     assert len(fake.command_puts) == puts  # unchanged commands are not synced again
     down = bot.vote_custom_id.replace(":up:", ":down:")
     it = fake.click(bot.vote_message, down)
@@ -256,7 +202,7 @@ def test_sigterm_closes_cleanly_and_a_restart_keeps_buttons_and_commands(bot) ->
 
 def test_missing_and_rejected_tokens_exit_with_one_sentence(fake, tmp_path) -> None:
     for token, needle in ((None, "no Discord token"), ("wrong-token-XYZ", "rejected the token")):
-        env = bot_env(fake, tmp_path / "d", ROOT / "corpus" / "articles", token=token)
+        env = bot_env(tmp_path / "d", ROOT / "corpus" / "articles", **discord_env(fake, token))
         r = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=60)
         assert r.returncode == 1

@@ -7,15 +7,11 @@ connects. Private addresses are allowed so that it can reach the news site on 12
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
 
 import pytest
 
-from tests.bot.test_e2e import MANAGE_GUILD, TOKEN, answered, bot_env, start_bot
-from tests.conftest import SHIPPED
-from tests.fakediscord import EPHEMERAL, FakeDiscord
+from tests.botproc import MANAGE_GUILD, BotProcess, answered
+from tests.fakediscord import EPHEMERAL
 from tests.newsserver import NewsServer
 
 pytestmark = pytest.mark.e2e
@@ -23,29 +19,20 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def site():
+    """The news site for the whole module (the bot process polls its feed): overrides the per-test one."""
     with NewsServer() as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def bot(site, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e-add")
-    corpus, data = tmp / "corpus", tmp / "data"
-    shutil.copytree(SHIPPED, corpus)
-    with FakeDiscord(token=TOKEN) as fake:
-        env = bot_env(fake, data, corpus) | {
-            "CITEBOT_MODEL__BACKEND": "hashing", "CITEBOT_FETCH__ALLOW_PRIVATE_ADDRESSES": "true",
-            "CITEBOT_FETCH__BACKOFF_SECONDS": "0.01", "CITEBOT_FEEDS__URLS": json.dumps([site.url("/feeds/rss.xml")])}
-        log = tmp / "bot.log"
-        proc = start_bot(env, log)
-        fake.wait_for_bot(proc, lambda: log.read_text(errors="replace"), 1, timeout=120)
-        fake.corpus, fake.data, fake.proc, fake.log = corpus, data, proc, log
-        yield fake
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def bot(fake, site, tmp_path_factory):
+    """The fake Discord the bot (hashing encoder, one feed) is connected to; `.corpus` and `.data` are its folders."""
+    b = BotProcess(fake, tmp_path_factory.mktemp("e2e-add"), CITEBOT_FETCH__ALLOW_PRIVATE_ADDRESSES="true",
+                   CITEBOT_FETCH__BACKOFF_SECONDS="0.01",
+                   CITEBOT_FEEDS__URLS=json.dumps([site.url("/feeds/rss.xml")])).start()
+    fake.corpus, fake.data = b.corpus, b.data
+    yield fake
+    b.stop()
 
 
 def test_add_is_registered_for_managers_only(bot) -> None:

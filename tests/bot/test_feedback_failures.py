@@ -11,7 +11,7 @@ from bot.client import CiteBot
 from bot.cogs.admin import Admin
 from bot.cogs.ask import FAILED, Ask
 from bot.feedback import FeedbackStore
-from tests.helpers import FakeService, bot_user, make_interaction, make_message, settings
+from tests.helpers import FakeService, bot_user, invoke, make_interaction, make_message, settings
 from tests.smallfs import fill, small_filesystem
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
@@ -26,7 +26,7 @@ def make(tmp_path, db_path) -> CiteBot:
 async def status_fields(bot) -> dict[str, str]:
     admin = Admin(bot)
     it = make_interaction(bot, permissions=MANAGE_GUILD)
-    await admin.status.callback(admin, it)
+    await invoke(admin.status, admin, it)
     return {f.name: f.value for f in it.sent.last()["embed"].fields}
 
 
@@ -37,7 +37,7 @@ async def test_answers_go_out_while_another_process_holds_the_write_lock(tmp_pat
         other.execute("BEGIN IMMEDIATE")  # e.g. a backup job or an sqlite3 shell left in a transaction
         cog = Ask(bot)
         it = make_interaction(bot)
-        await cog.ask.callback(cog, it, "When did parliament vote?")
+        await invoke(cog.ask, cog, it, "When did parliament vote?")
         assert it.sent.kinds() == ["defer", "followup"]
         sent = it.sent.last()
         assert sent["embed"].description == "On 18 July 2024 [1]." and "view" not in sent
@@ -47,7 +47,7 @@ async def test_answers_go_out_while_another_process_holds_the_write_lock(tmp_pat
         assert "database is locked" in fields["Feedback database"]
         other.execute("ROLLBACK")
         it = make_interaction(bot)
-        await cog.ask.callback(cog, it, "When did parliament vote?")
+        await invoke(cog.ask, cog, it, "When did parliament vote?")
         assert "view" in it.sent.last()  # the buttons are back once the database can be written
         assert (await status_fields(bot))["Feedback database"].startswith("working again")
     finally:
@@ -62,7 +62,7 @@ async def test_answers_go_out_when_the_disk_is_full(tmp_path) -> None:
             filler = fill(data)
             cog = Ask(bot)
             it = make_interaction(bot)
-            await cog.ask.callback(cog, it, "When did parliament vote?")
+            await invoke(cog.ask, cog, it, "When did parliament vote?")
             assert it.sent.kinds() == ["defer", "followup"] and "view" not in it.sent.last()
             me = bot.user
             msg = make_message(f"<@{me.id}> When did parliament vote to leave the convention?", me=me)

@@ -11,15 +11,8 @@ from bot.feeds import FeedPoller, feed_status
 from bot.ingest import Ingestor
 from bot.service import Service
 from corpus.store import STAGING
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
-from tests.newsserver import NewsServer
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 def make_poller(tmp_path: Path, corpus_dir: Path, site, *paths: str) -> FeedPoller:

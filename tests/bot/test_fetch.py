@@ -10,13 +10,6 @@ import pytest
 
 from bot.fetch import FetchError, Fetcher, Politeness, check_url, refusal_for, retry_after
 from bot.settings import FetchSettings
-from tests.newsserver import NewsServer
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 def settings(**kw) -> FetchSettings:

@@ -15,17 +15,11 @@ from bot.service import Service
 from corpus.load import read_meta
 from corpus.models import sha256_text
 from corpus.store import STAGING
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from tests.conftest import make_settings
-from tests.newsserver import FIXTURES, NewsServer
+from tests.newsserver import FIXTURES
 
 BERTH = "web/127.0.0.1/aldmere-deep-water-berth.txt"
-
-
-@pytest.fixture
-def site():
-    with NewsServer() as s:
-        yield s
 
 
 def net(**kw) -> dict:
@@ -169,7 +163,7 @@ def test_a_crash_between_storing_and_indexing_is_repaired_on_the_next_start(tmp_
         import asyncio, os
         from bot.ingest import Ingestor
         from bot.service import Service
-        from index.encoder import HashingEncoder
+        from index.hashing_encoder import HashingEncoder
         from tests.conftest import make_settings
         from pathlib import Path
         svc = Service(make_settings(Path({str(tmp_path)!r}), Path({str(corpus_dir)!r}),

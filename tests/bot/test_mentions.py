@@ -12,7 +12,7 @@ import pytest
 from bot.cogs.ask import Ask
 from bot.service import QuestionError, clean_question
 from tests.helpers import make_message
-from tests.reliability.common import ROOT, bot_env
+from tests.botproc import ROOT, bot_env
 
 QUANTITY = [
     "How many countries are party to the convention?",

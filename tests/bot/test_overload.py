@@ -7,7 +7,7 @@ import asyncio
 
 from bot.cogs.ask import BUSY, Ask
 from bot.limits import Cooldown, Limits
-from tests.helpers import FakeService, make_interaction
+from tests.helpers import FakeService, invoke, make_interaction
 
 
 class GatedService(FakeService):
@@ -67,7 +67,7 @@ async def test_a_place_is_given_back_when_the_acknowledgement_fails(make_bot) ->
     it = make_interaction(bot)
     it.response.defer.side_effect = ConnectionResetError("Discord went away")
     try:
-        await cog.ask.callback(cog, it, "When did parliament vote?")
+        await invoke(cog.ask, cog, it, "When did parliament vote?")
     except ConnectionResetError:
         pass
     assert bot.limits.running == 0 and bot.limits.waiting == 0

@@ -72,7 +72,7 @@ def test_a_citation_shows_its_outlet_author_and_link() -> None:
 def test_a_resolved_date_is_shown_under_the_answer() -> None:
     from dataclasses import replace
 
-    embed = render.answer_embed(replace(answer(), when="Jul 2024"))
+    embed = render.answer_embed(replace(answer(), event_date="Jul 2024"))
     assert embed.description.endswith("**When:** Jul 2024")
     assert "When:" not in render.answer_embed(answer()).description
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.cogs.timeline import Timeline
-from tests.helpers import make_interaction
+from tests.helpers import invoke, make_interaction
 
 
 @pytest.fixture
@@ -28,13 +28,13 @@ def cog(make_bot, fake_service):
 async def test_bad_options_are_refused_privately_before_any_public_reply(cog, date_from, date_to, topic,
                                                                          needle) -> None:
     it = make_interaction(cog.bot)
-    await cog.timeline.callback(cog, it, date_from, date_to, topic)
+    await invoke(cog.timeline, cog, it, date_from, date_to, topic)
     assert it.sent.kinds() == ["send_message"], it.sent
     assert it.sent.last()["ephemeral"] is True and needle in it.sent.last()["content"]
 
 
 async def test_a_month_to_its_year_is_a_valid_range(cog) -> None:
     it = make_interaction(cog.bot)
-    await cog.timeline.callback(cog, it, "2024-07", "2024", None)  # July 2024 lies within 2024
+    await invoke(cog.timeline, cog, it, "2024-07", "2024", None)  # July 2024 lies within 2024
     assert it.sent.kinds()[0] == "defer" and "ephemeral" not in it.sent[0][1]
     assert it.sent.kinds()[1] == "followup" and not it.sent[1][1].get("ephemeral")

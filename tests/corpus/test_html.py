@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from corpus.html import MIN_WORDS, extract_article
-from corpus.models import CorpusError
+from corpus.errors import CorpusError
 from tests.newsserver import FIXTURES
 
 BASE = "http://news.example"

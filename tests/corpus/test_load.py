@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from corpus.load import load_articles, read_meta
-from corpus.models import CorpusError
+from corpus.errors import CorpusError
 
 import pytest
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.load import load_articles, read_meta
-from corpus.models import ArticleMeta, CorpusError, sha256_text
+from corpus.errors import CorpusError
+from corpus.models import ArticleMeta, sha256_text
 from corpus.store import STAGING, ArticleWrite, Catalogue, Stored, Transaction, clean_url, load_corpus, meta_toml, \
     recover, url_key
 from tests.newsserver import FIXTURES

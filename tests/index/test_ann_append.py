@@ -13,13 +13,13 @@ import pytest
 from corpus.chunk import chunk_article
 from corpus.load import load_articles
 from corpus.models import LoadReport
-from index.ann import build_ann, choose_kind, exact_top, ivf_lists, recall_at, tuning_queries
-from index.build import BuildConfig, bm25_from_counts, build_index, count_terms, staleness
-from index.encoder import HashingEncoder
-from index.lexical import BM25
+from index.ann import build_ann, exact_top, ivf_lists, recall_at, tuning_queries
+from index.build import BuildConfig, bm25_append, build_index, staleness
+from index.hashing_encoder import HashingEncoder
 from index.rowfile import RowFile
 from index.sentences import sentence_texts
 from index.store import IndexStore
+from tests.conftest import RecordingEncoder
 
 ARTICLES = Path(__file__).resolve().parents[2] / "corpus" / "articles"
 
@@ -40,24 +40,6 @@ def _clustered(n: int, dim: int = 64, centres: int = 40, seed: int = 0) -> np.nd
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_bm25_from_counts_equals_bm25_build(corpus):
-    texts = [c.text for a in corpus.articles for c in chunk_article(a)]
-    want = BM25.build(texts)
-    vocab: dict[str, int] = {}
-    got = bm25_from_counts(vocab, count_terms(texts, vocab))
-    assert got.vocab == want.vocab
-    np.testing.assert_allclose(got.idf, want.idf, rtol=1e-6)
-    np.testing.assert_allclose(got.weights.toarray(), want.weights.toarray(), rtol=1e-5, atol=1e-6)
-
-
-def test_choose_kind_by_size():
-    assert choose_kind(10, "auto", 100) == "flat"
-    assert choose_kind(100, "auto", 100) == "ivf"
-    assert choose_kind(10, "hnsw", 100) == "hnsw"
-    with pytest.raises(ValueError):
-        choose_kind(10, "lsh")
-
-
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
 def test_approximate_index_is_tuned_to_target_recall(kind):
     vectors = _clustered(4000)
@@ -70,14 +52,17 @@ def test_approximate_index_is_tuned_to_target_recall(kind):
 
 
 def test_adding_an_article_appends_and_matches_a_full_build(corpus, tmp_path):
-    enc = HashingEncoder()
+    enc = RecordingEncoder()
     store = IndexStore(tmp_path / "a")
     first = build_index(_without(corpus, 4), enc, store, BuildConfig())
     assert not first.appended
     enc.calls.clear()
     second = build_index(corpus, enc, store, BuildConfig())
     added = chunk_article(corpus.articles[4])
-    assert second.appended and second.embedded == len(added) and len(enc.calls) == 1
+    assert second.appended and second.embedded == len(added) and len(enc.calls) == 2
+    # the timeline's mention contexts: only the new article's; the others' vectors are the previous generation's
+    new_text = " ".join(corpus.articles[4].text.split())
+    assert enc.calls[1] and all(context in new_text for context in enc.calls[1])
     # one pass over its passages, then its sentences, each distinct sentence once
     encoded = enc.calls[0]
     assert encoded[: len(added)] == [c.text for c in added]
@@ -87,7 +72,7 @@ def test_adding_an_article_appends_and_matches_a_full_build(corpus, tmp_path):
     assert loaded.ann.ntotal == len(loaded.chunks) == first.chunks + len(added)
     assert [c.key for c in loaded.chunks[-len(added):]] == [c.key for c in added]
     # the lexical index equals one built from scratch over the same passages in the same order
-    want = BM25.build([c.text for c in loaded.chunks])
+    want, _ = bm25_append(None, {}, [c.text for c in loaded.chunks])
     assert loaded.bm25.vocab == want.vocab
     np.testing.assert_allclose(loaded.bm25.weights.toarray(), want.weights.toarray(), rtol=1e-5, atol=1e-6)
     # and dense search finds the same passages as a full build
@@ -102,7 +87,7 @@ def test_adding_an_article_appends_and_matches_a_full_build(corpus, tmp_path):
 
 
 def test_a_changed_article_rebuilds_but_reuses_embeddings(corpus, tmp_path):
-    enc = HashingEncoder()
+    enc = RecordingEncoder()
     store = IndexStore(tmp_path)
     build_index(corpus, enc, store, BuildConfig())
     first = corpus.articles[0]
@@ -120,7 +105,7 @@ def test_a_changed_article_rebuilds_but_reuses_embeddings(corpus, tmp_path):
 
 def test_large_corpus_gets_a_tuned_ivf_index_recorded_in_the_manifest(corpus, tmp_path):
     store = IndexStore(tmp_path)
-    report = build_index(corpus, HashingEncoder(), store, BuildConfig(hnsw_threshold=10))
+    report = build_index(corpus, HashingEncoder(), store, BuildConfig(approximate_above=10))
     assert report.index_type == "ivf"
     manifest = json.loads((store.current_path() / "manifest.json").read_text())
     assert manifest["index_type"] == "ivf" and manifest["ann"]["params"]["nprobe"] >= 1
@@ -132,7 +117,7 @@ def test_large_corpus_gets_a_tuned_ivf_index_recorded_in_the_manifest(corpus, tm
 
 def test_forced_flat_index_is_exact(corpus, tmp_path):
     store = IndexStore(tmp_path)
-    report = build_index(corpus, HashingEncoder(), store, BuildConfig(index_type="flat", hnsw_threshold=10))
+    report = build_index(corpus, HashingEncoder(), store, BuildConfig(index_type="flat", approximate_above=10))
     assert report.index_type == "flat"
     assert isinstance(store.load().ann, faiss.IndexFlatIP)
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.service import QuestionError, Service
 from index.answer import ABSTAIN_TEXT
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 
 from tests.conftest import SHIPPED, make_settings
 
@@ -90,14 +90,14 @@ def test_articles_the_models_never_saw_are_answered_with_the_sentence_that_says_
 
 def test_a_when_answer_shows_the_date_its_sentence_states_and_nothing_else_does(other: Service):
     answer = other.ask_sync("When does the car ban in Utrecht start?")
-    assert answer.when == "1 Jan 2025"
+    assert answer.event_date == "1 Jan 2025"
     assert "when" not in answer.as_json()  # the JSON contract is unchanged
-    assert other.ask_sync("What will happen to the old bridge?").when is None  # not a 'when' question
+    assert other.ask_sync("What will happen to the old bridge?").event_date is None  # not a 'when' question
 
 
 def test_a_question_the_articles_name_but_do_not_answer_is_declined(other: Service):
     answer = other.ask_sync("When did the Amsterdam council vote on banning cars?")
-    assert answer.abstained and answer.when is None
+    assert answer.abstained and answer.event_date is None
 
 
 def test_control_and_invisible_characters_are_ignored(service: Service):

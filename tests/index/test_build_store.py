@@ -7,10 +7,10 @@ import pytest
 
 from bot.service import Service
 from index.build import build_index, staleness
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexCorrupt, IndexMissing, IndexStore
 
-from tests.conftest import make_settings
+from tests.conftest import RecordingEncoder, make_settings
 
 
 def generation(service: Service) -> Path:
@@ -32,8 +32,7 @@ def test_adding_an_article_embeds_only_its_passages(fake_service: Service, corpu
     first = fake_service.ensure_index()
     (corpus_dir / "005_new.txt").write_text(
         "Estonia said on Monday it would review its own treaties. Officials will decide in June.", encoding="utf-8")
-    encoder = fake_service.encoder
-    encoder.calls.clear()
+    encoder = fake_service.encoder = RecordingEncoder()
     second = fake_service.ensure_index()
     assert second.articles == 6
     assert second.embedded == second.chunks - first.chunks
@@ -54,6 +53,20 @@ def test_changed_article_model_or_chunking_makes_the_index_stale(fake_service: S
     path = corpus_dir / "002_6a22dc8fdb0ad288.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\nOne more sentence.", encoding="utf-8")
     assert "1 changed" in staleness(manifest, fake_service.load_corpus(), "hashing-256", cfg)
+
+
+def test_an_index_without_the_timeline_or_with_an_older_one_is_stale(fake_service: Service):
+    from dataclasses import replace
+
+    from index.timeline import TIMELINE_VERSION
+
+    fake_service.ensure_index()
+    manifest, report, cfg = fake_service.store.read_manifest(), fake_service.load_corpus(), fake_service.build_config
+    assert manifest["timeline"] == TIMELINE_VERSION and fake_service.index.timeline["version"] == TIMELINE_VERSION
+    older = dict(manifest, timeline=TIMELINE_VERSION - 1)
+    assert staleness(older, report, "hashing-256", cfg) == "the timeline changed (new version)"
+    assert staleness(dict(manifest, timeline=None), report, "hashing-256", cfg) == "it lacks the timeline"
+    assert staleness(dict(manifest, timeline=None), report, "hashing-256", replace(cfg, timeline=False)) is None
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "manifest"])

@@ -9,7 +9,9 @@ import pytest
 
 from corpus.chunk import chunk_article
 from corpus.load import load_articles
-from index.encoder import HashingEncoder, SentenceTransformerEncoder, make_encoder
+from index.encoder_factory import make_encoder
+from index.hashing_encoder import HashingEncoder
+from index.torch_encoder import SentenceTransformerEncoder
 
 ARTICLES = Path(__file__).resolve().parents[2] / "corpus" / "articles"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from index.evidence import FEATURES, PassageHit, candidates
-from index.lexical import BM25
+from index.build import bm25_append
 from index.query import parse_query
 
 ARTICLE = ("The council met on Monday. It voted 29 to 16 to ban cars from the centre. "
@@ -23,7 +23,7 @@ def vectors(h: PassageHit) -> np.ndarray:
 
 
 def query(text: str):
-    return parse_query(text, np.array([1, 0, 0, 0], np.float32), BM25.build([ARTICLE]))
+    return parse_query(text, np.array([1, 0, 0, 0], np.float32), bm25_append(None, {}, [ARTICLE])[0])
 
 
 def test_overlapping_passages_give_each_sentence_once_with_article_offsets():

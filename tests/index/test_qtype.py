@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.qtype import answer_kinds, answer_type, counted_words
+from index.qtype import answer_type, answer_types_in
 
 
 @pytest.mark.parametrize("sentence,counts", [
@@ -18,12 +18,12 @@ from index.qtype import answer_kinds, answer_type, counted_words
     ("The supply of cluster munitions to Ukraine is one of the most controversial topics in the West.", False),
 ])
 def test_a_count_is_a_number_that_is_not_a_year_a_date_or_money(sentence: str, counts: bool):
-    assert ("count" in answer_kinds(sentence)) is counts
+    assert ("count" in answer_types_in(sentence)) is counts
 
 
 def test_money_is_still_a_quantity_for_how_much_questions():
-    kinds = answer_kinds("The US announced an $800 million military aid package for Ukraine.")
-    assert "quantity" in kinds and "count" not in kinds
+    types = answer_types_in("The US announced an $800 million military aid package for Ukraine.")
+    assert "quantity" in types and "count" not in types
 
 
 @pytest.mark.parametrize("sentence,has_year", [
@@ -33,10 +33,10 @@ def test_money_is_still_a_quantity_for_how_much_questions():
     ("The vote was on Thursday.", False),
 ])
 def test_a_year_is_a_four_digit_year_or_a_year_said_in_words(sentence: str, has_year: bool):
-    assert ("year" in answer_kinds(sentence)) is has_year
+    assert ("year" in answer_types_in(sentence)) is has_year
 
 
-@pytest.mark.parametrize("question,kind", [
+@pytest.mark.parametrize("question,answer", [
     ("How many state parties does it have?", "count"),
     ("how much money was allocated?", "quantity"),
     ("In what year did Lithuania join?", "year"),
@@ -50,19 +50,8 @@ def test_a_year_is_a_four_digit_year_or_a_year_said_in_words(sentence: str, has_
     ("Which reporter covered the vote?", "author"),
     ("Who was the defence minister?", "name"),
 ])
-def test_question_kinds(question: str, kind: str):
-    assert answer_type(question) == kind
-
-
-@pytest.mark.parametrize("question,words", [
-    ("How many tanks does Lithuania have?", ["tanks"]),
-    ("How many state parties and signatories does the convention have?", ["state", "parties"]),
-    ("how many ordinary people in Ukraine have been killed?", ["ordinary", "people"]),
-    ("How much money was allocated?", []),
-    ("When did it happen?", []),
-])
-def test_what_a_how_many_question_counts(question: str, words: list[str]):
-    assert counted_words(question) == words
+def test_question_answer_types(question: str, answer: str):
+    assert answer_type(question) == answer
 
 
 @pytest.mark.parametrize("sentence,byline", [
@@ -73,4 +62,4 @@ def test_what_a_how_many_question_counts(question: str, words: list[str]):
     ("The report was written by Leila Nezirevic.", False),
 ])
 def test_a_byline_is_a_line_naming_the_author(sentence: str, byline: bool):
-    assert ("author" in answer_kinds(sentence)) is byline
+    assert ("author" in answer_types_in(sentence)) is byline

@@ -14,9 +14,9 @@ from corpus.load import load_articles
 from corpus.models import LoadReport
 from index.answer import Composer
 from index.build import BuildConfig, build_index, staleness
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.search import Searcher
-from index.sentences import FILES, SentenceVectors, quantize, sentence_texts
+from index.sentences import CODES, PTR, SCALES, SentenceVectors, quantize, sentence_texts
 from index.store import IndexCorrupt, IndexStore
 
 ARTICLES = Path(__file__).resolve().parents[2] / "corpus" / "articles"
@@ -53,7 +53,7 @@ def test_every_passage_has_the_vectors_of_its_sentences(corpus, tmp_path):
         assert cosine.min() > 0.999
     manifest = json.loads((loaded.path / "manifest.json").read_text())
     assert manifest["sentences"]["rows"] == int(loaded.sentences.ptr[-1])
-    assert set(FILES) <= set(manifest["files"])  # checksummed like every other file
+    assert {PTR, CODES, SCALES} <= set(manifest["files"])  # checksummed like every other file
 
 
 def test_appended_sentence_vectors_equal_a_full_builds(corpus, tmp_path):
@@ -88,9 +88,9 @@ def test_sentence_vectors_that_disagree_with_the_passages_are_corrupt(corpus, tm
 
 
 def test_answering_reads_sentence_vectors_instead_of_embedding_sentences(tmp_path: Path, corpus_dir: Path):
-    from tests.conftest import make_settings
+    from tests.conftest import RecordingEncoder, make_settings
 
-    enc = HashingEncoder()
+    enc = RecordingEncoder()
     service = Service(make_settings(tmp_path, corpus_dir), encoder=enc)
     service.ensure_index()
     composer = Composer(Searcher(service.store.load(), enc), service.answer_model, service.reader)

@@ -11,13 +11,12 @@ import pytest
 
 import index.store
 from bot.service import Service
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexBusy, IndexStore
 from tests.conftest import make_settings
 from tests.reliability.common import write_corpus
 
 QUESTION = "When did the Lithuanian parliament vote to leave the Convention on Cluster Munitions?"
-NO_TIMELINE = {"timeline": lambda articles: []}
 
 
 class HeldEncoder(HashingEncoder):
@@ -36,7 +35,7 @@ class HeldEncoder(HashingEncoder):
 
 def service(tmp_path: Path, corpus: Path, encoder=None) -> Service:
     """Another process's service on the same folders (a separate IndexStore, so a separate lock file handle)."""
-    return Service(make_settings(tmp_path, corpus), encoder=encoder or HashingEncoder(), extras=NO_TIMELINE)
+    return Service(make_settings(tmp_path, corpus), encoder=encoder or HashingEncoder(), timeline=False)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bot.cli import format_build
+from bot.terminal import format_build
 from bot.render import build_report_text
 from bot.service import Service
 

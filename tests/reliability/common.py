@@ -1,9 +1,8 @@
-"""Shared pieces of the reliability tests: generated corpora, a bot environment with the hashing encoder,
-and a place to collect the figures that the test session prints at its end."""
+"""Shared pieces of the reliability tests: generated corpora and a place to collect the figures that the test
+session prints at its end (the bot process and its environment: tests/botproc.py)."""
 
 from __future__ import annotations
 
-import os
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -43,17 +42,6 @@ def write_corpus(folder: Path, ids, variant: str = "a", sentences: int = 40) -> 
         (folder / name).write_text(article_text(i, variant, sentences), encoding="utf-8")
         out.add(name)
     return out
-
-
-def bot_env(data: Path, corpus: Path, **extra: str) -> dict[str, str]:
-    """The environment for a `python -m bot ...` child: the hashing encoder, these folders, nothing inherited
-    from the caller's CITEBOT_* settings or token."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"}
-    env.update(CITEBOT_DATA__DIR=str(data), CITEBOT_CORPUS__PATH=str(corpus), CITEBOT_MODEL__BACKEND="hashing",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
-               OMP_NUM_THREADS="1")
-    env.update(extra)
-    return env
 
 
 def rss_kb(pid: int) -> int:

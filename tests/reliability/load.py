@@ -11,8 +11,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from tests.fakediscord import FakeDiscord, user
-from tests.reliability.botproc import MANAGE_GUILD, BotProcess
+from tests.botproc import MANAGE_GUILD, BotProcess, replies_to
+from tests.fakediscord import user
 from tests.reliability.common import rss_kb, write_corpus
 
 QUESTIONS = [
@@ -89,15 +89,6 @@ class LoadResult:
             "RSS before/after": f"{self.rss_before_kb / 1024:.0f}/{self.rss_after_kb / 1024:.0f} MB",
             **({"reindex": ", ".join(f"{k} {v}" for k, v in self.reindex.items())} if self.reindex else {}),
         }
-
-
-def replies_to(fake: FakeDiscord, message_id: str) -> list[dict]:
-    out = [m for msgs in list(fake.messages.values()) for m in list(msgs)
-           if str((m.get("message_reference") or {}).get("message_id")) == str(message_id)]
-    for tid, th in list(fake.threads.items()):
-        if th.get("_from_message") == message_id:
-            out += fake.messages.get(tid, [])
-    return out
 
 
 def add_articles(bot: BotProcess, count: int, sentences: int = 12) -> None:

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from bot.service import Service
-from index.encoder import HashingEncoder
-from index.timeline import build_timeline
+from index.hashing_encoder import HashingEncoder
 from index.store import CURRENT, IndexStore, StoreError
 from tests.conftest import make_settings
-from tests.reliability.common import FIGURES, ROOT, bot_env
+from tests.botproc import ROOT, bot_env
+from tests.reliability.common import FIGURES
 
-EXTRAS = {"timeline": build_timeline}  # as the command line and the bot build it
 QUESTION = "When did the Lithuanian parliament vote to leave the Convention on Cluster Munitions?"
 
 
@@ -58,7 +57,7 @@ def pristine(tmp_path_factory) -> tuple[Path, Path, dict]:
     tmp = tmp_path_factory.mktemp("pristine")
     corpus = tmp / "articles"
     shutil.copytree(ROOT / "corpus" / "articles", corpus)
-    service = Service(make_settings(tmp, corpus), encoder=HashingEncoder(), extras=EXTRAS)
+    service = Service(make_settings(tmp, corpus), encoder=HashingEncoder())
     service.ensure_index()
     idx = service.index
     truth = {"keys": list(idx.chunk_keys), "articles": sorted(idx.articles), "gen": idx.path.name,
@@ -69,14 +68,15 @@ def pristine(tmp_path_factory) -> tuple[Path, Path, dict]:
 def fresh_copy(pristine, tmp_path: Path) -> tuple[Service, Path]:
     src, corpus, _ = pristine
     shutil.copytree(src / "var", tmp_path / "var")
-    return Service(make_settings(tmp_path, corpus), encoder=HashingEncoder(), extras=EXTRAS), tmp_path / "var" / "index"
+    return Service(make_settings(tmp_path, corpus), encoder=HashingEncoder()), tmp_path / "var" / "index"
 
 
-def check_recovery(service: Service, root: Path, truth: dict) -> None:
-    """Start as the bot does: the damage is noticed, the index rebuilt, and what is served is right."""
+def check_recovery(service: Service, root: Path, truth: dict, reason: str = "the index is damaged (") -> None:
+    """Start as the bot does: the damage is noticed (`reason` says why it is rebuilt), the index rebuilt, and what
+    is served is right."""
     notes: list[str] = []
     report = service.ensure_index(notify=notes.append)
-    assert report is not None and notes and ("damaged" in notes[0] or "no index" in notes[0]), notes
+    assert report is not None and notes and notes[0].startswith(f"Building the index: {reason}"), notes
     assert list(service.index.chunk_keys) == truth["keys"]
     assert sorted(service.index.articles) == truth["articles"]
     assert service.ask_sync(QUESTION).answer == truth["answer"]
@@ -125,7 +125,7 @@ def test_a_damaged_current_pointer_is_detected_and_rebuilt(pristine, tmp_path) -
             IndexStore(root).load(verify=True)
         except StoreError:
             detected += 1
-        check_recovery(service, root, pristine[2])
+        check_recovery(service, root, pristine[2], "no index yet." if text is None else "the index is damaged (")
     FIGURES["index damage"]["CURRENT pointer"] = f"{detected}/{tried} detected, all rebuilt"
     assert detected == tried
 
@@ -170,7 +170,7 @@ def manifest_flip_outcomes(pristine, tmp_path) -> tuple[int, int, list[str]]:
         tried += 1
         try:
             manifest = IndexStore(root).read_manifest()
-            stale = staleness(manifest, corpus, service.encoder.model_id, service.build_config, service.extras)
+            stale = staleness(manifest, corpus, service.encoder.model_id, service.build_config)
             IndexStore(root).load(verify=True)
         except StoreError:
             detected += 1

@@ -6,31 +6,23 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from pathlib import Path
 
 import pytest
 
 from index.store import IndexStore
+from tests.botproc import MANAGE_GUILD, QUESTION, TOKEN, BotProcess, answered, replies_to
 from tests.fakediscord import EPHEMERAL, FakeDiscord
-from tests.reliability.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
 from tests.reliability.common import FIGURES
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "SECRETtok3n." + secrets.token_hex(12)  # recognisable, and unique to this run
 OTHER_GUILD = "1000000000000009999"
 CALLBACK = r"^/api/v10/interactions/\d+/[^/]+/callback$"
 FOLLOWUP = r"^/api/v10/webhooks/\d+/[^/]+$"
 CHANNEL_MESSAGE = r"^/api/v10/channels/\d+/messages$"
 THREAD = r"^/api/v10/channels/\d+/messages/\d+/threads$"
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeDiscord(token=TOKEN) as f:
-        yield f
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +41,6 @@ def ask_once(fake: FakeDiscord, question: str = QUESTION, timeout: float = 30):
     assert not it.errors, it.errors
     assert len(it.replies()) == 1, it.replies()
     return it
-
-
-def replies_to(fake: FakeDiscord, message_id: str) -> list[dict]:
-    """What the bot posted about a user's message: replies referencing it, and messages in a thread opened on it."""
-    out = [m for msgs in fake.messages.values() for m in msgs
-           if str((m.get("message_reference") or {}).get("message_id")) == str(message_id)]
-    for tid, th in fake.threads.items():
-        if th.get("_from_message") == message_id:
-            out += fake.messages.get(tid, [])
-    return out
 
 
 # -- the gateway ------------------------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from bot.client import CiteBot
 from bot.cogs.admin import Admin
 from bot.feedback import FeedbackStore
 from bot.service import Service
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore
 from tests.conftest import make_settings
-from tests.helpers import bot_user, make_interaction
+from tests.helpers import bot_user, invoke, make_interaction
 from tests.reliability.common import FIGURES, write_corpus
 
 MANAGE_GUILD = 1 << 5
@@ -58,7 +58,7 @@ TEXT = {errno.ENOSPC: "No space left on device", errno.EROFS: "Read-only file sy
 @pytest.fixture
 def served(tmp_path: Path, corpus_dir: Path) -> Service:
     service = Service(make_settings(tmp_path, corpus_dir), encoder=HashingEncoder(),
-                      extras={"timeline": lambda arts: []})
+                      timeline=False)
     service.ensure_index()
     write_corpus(corpus_dir / "new", range(5), "disk")  # something to reindex
     return service
@@ -106,13 +106,13 @@ async def test_reindex_command_tells_the_admin_why(served, monkeypatch, tmp_path
         before = served.index.path
         with monkeypatch.context() as mp:
             POINTS["data file"](mp, err)
-            await cog.reindex.callback(cog, it)
+            await invoke(cog.reindex, cog, it)
         final = it.sent.last()["content"]
         assert "Reindex failed" in final and TEXT[err] in final and "previous index is still in use" in final
         assert served.index.path == before
         assert not cog.reindex_accepted and not served.reindexing  # a later /reindex may run
         st = make_interaction(bot, permissions=MANAGE_GUILD)
-        await cog.status.callback(cog, st)
+        await invoke(cog.status, cog, st)
         fields = {f.name: f.value for f in st.sent.last()["embed"].fields}
         assert "failed" in fields["Last reindex"] and TEXT[err] in fields["Last reindex"]
     finally:
@@ -125,7 +125,7 @@ def test_command_line_reindex_into_an_unusable_data_folder_is_one_line(tmp_path,
     import subprocess
     import sys
 
-    from tests.reliability.common import ROOT, bot_env
+    from tests.botproc import ROOT, bot_env
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

@@ -14,7 +14,7 @@ import index.store
 from bot import cli
 from bot.service import Service
 from bot.settings import Settings
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore, IndexWriteError
 from tests.reliability.common import write_corpus
 from tests.smallfs import fill, small_filesystem

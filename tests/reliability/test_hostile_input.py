@@ -18,9 +18,9 @@ from bot.conversation import follow_up_query
 from bot.service import QuestionError, Service, clean_question
 from corpus.chunk import chunk_article
 from corpus.load import load_articles, read_meta
-from corpus.models import CorpusError
+from corpus.errors import CorpusError
 from index.answer import Answer, Citation
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.timeline import build_timeline
 from tests.conftest import SHIPPED, make_settings
 from tests.helpers import check_embed, check_message
@@ -61,8 +61,7 @@ def service():
         'title = "@everyone <@&1> ```" \noutlet = "@here **Outlet**"\nurl = "https://evil.example/@everyone"\n',
         encoding="utf-8")
     # never declining: this test is about how quotes of the hostile article render, not about declining
-    s = Service(make_settings(tmp, corpus, answer={"decline_below": 0}), encoder=HashingEncoder(),
-                extras={"timeline": build_timeline})
+    s = Service(make_settings(tmp, corpus, answer={"decline_below": 0}), encoder=HashingEncoder())
     s.ensure_index()
     yield s
     shutil.rmtree(tmp, ignore_errors=True)
@@ -201,7 +200,7 @@ def test_sidecars_with_bad_dates_are_reported_and_the_article_still_loads(sideca
             assert len(report.warnings) == 1 and "a.meta.toml" in report.warnings[0].reason
         elif meta.published is not None:  # accepted dates are real dates in plain ASCII digits
             assert all(p.isascii() and p.isdigit() for p in meta.published.split("-")), meta.published
-        build_timeline(report.articles)  # dates in the metadata never crash the timeline
+        build_timeline(report.articles, HashingEncoder().encode)  # dates in the metadata never crash the timeline
 
 
 def test_mentions_and_markdown_in_articles_never_ping(service) -> None:

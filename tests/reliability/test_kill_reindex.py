@@ -25,9 +25,10 @@ from bot.feedback import FeedbackStore
 from bot.service import Service
 from bot.settings import Settings
 from index.answer import Answer, Citation
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore, verify_files
-from tests.reliability.common import FIGURES, ROOT, bot_env, write_corpus
+from tests.botproc import ROOT, bot_env
+from tests.reliability.common import FIGURES, write_corpus
 
 pytestmark = pytest.mark.slow
 

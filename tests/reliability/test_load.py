@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.fakediscord import FakeDiscord
-from tests.reliability.botproc import BotProcess
+from tests.botproc import BotProcess
 from tests.reliability.common import FIGURES
 from tests.reliability.load import add_articles, run_load
 

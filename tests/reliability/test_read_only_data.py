@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakediscord import EPHEMERAL, FakeDiscord
-from tests.reliability.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
-from tests.reliability.common import ROOT, bot_env
+from tests.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
+from tests.botproc import ROOT, bot_env
 from tests.smallfs import remount_read_only, small_filesystem
 
 pytestmark = pytest.mark.e2e

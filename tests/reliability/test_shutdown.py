@@ -15,14 +15,13 @@ import pytest
 
 from bot.service import Service
 from index.build import BuildCancelled
-from index.encoder import HashingEncoder
+from index.hashing_encoder import HashingEncoder
 from index.store import IndexStore
 from tests.conftest import make_settings
 from tests.fakediscord import FakeDiscord
-from tests.reliability.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
+from tests.botproc import MANAGE_GUILD, QUESTION, BotProcess, answered
 from tests.reliability.common import FIGURES, ROOT, write_corpus
 
-NO_TIMELINE = {"timeline": lambda articles: []}
 
 
 class SlowEncoder(HashingEncoder):
@@ -41,8 +40,8 @@ class SlowEncoder(HashingEncoder):
 
 async def test_stop_cancels_a_reindex_between_batches_and_the_old_index_serves(tmp_path, corpus_dir) -> None:
     settings = make_settings(tmp_path, corpus_dir)
-    Service(settings, encoder=HashingEncoder(), extras=NO_TIMELINE).ensure_index()
-    service = Service(settings, encoder=SlowEncoder(), extras=NO_TIMELINE)
+    Service(settings, encoder=HashingEncoder(), timeline=False).ensure_index()
+    service = Service(settings, encoder=SlowEncoder(), timeline=False)
     service.ensure_index()
     before, answer = service.index.path, service.ask_sync(QUESTION).answer
     write_corpus(corpus_dir / "more", range(50), "stop")  # ~2,500 texts: a minute at this encoder's pace
