@@ -11,8 +11,8 @@ import snowballstemmer
 
 # Bump when sentence splitting, term normalisation, where passages start or what the timeline stores changes:
 # indexes built before are then rebuilt.
-ANALYZER_VERSION = 5  # 4: header lines in any order (corpus/header.py), timeline lines cut to a glance; 5: passages
-# start after the headline and byline
+ANALYZER_VERSION = 6  # 4: header lines in any order (corpus/header.py), timeline lines cut to a glance; 5: passages
+# start after the headline and byline; 6: "many" and "much" are stop words ("how many" asks for a count)
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -112,7 +112,7 @@ _STOPWORDS = set(
     "a an the and or but if then than of to in on at by for with from into onto over under about as is are was were "
     "be been being am do does did done have has had having it its it's this that these those there here what which "
     "who whom whose when where why how will would shall should can could may might must not no nor so such too very "
-    "just also only own same other any all both each few more most some i me my we our us you your he him his she "
+    "just also only own same other any all both each few more most some many much i me my we our us you your he him his she "
     "her they them their what's s t one ever yet up down out off again further once while during before after "
     "above below between through against until".split()
 )

@@ -61,11 +61,11 @@ def encoder():
 
 
 def load_index(name: str) -> LoadedIndex:
-    """The index over a set's articles, built once into training/work/<name>/."""
+    """The index over a set's articles, built into training/work/<name>/ and brought up to date (a changed
+    analyser re-chunks, reusing the embeddings of unchanged passages)."""
     _, folder = SETS[name]
     store = IndexStore(WORK / name / "index")
-    if store.read_manifest() is None:
-        build_index(load_articles(folder), encoder(), store, BuildConfig(), None, {})
+    build_index(load_articles(folder), encoder(), store, BuildConfig())
     return store.load(verify=False)
 
 
