@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.text import terms
 from index.evaluate import Outcome
 from index.evidence import FEATURES, Candidate, Quote, candidates
 from index.query import Query
@@ -37,6 +38,9 @@ QUESTION_FEATURES = (
     "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "unknown", "kind_missing", "agree", "missing_max",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
+# Words of a "when" question that ask for the date ("On what date ...", "In which year ...") and so never
+# name the event it asks about.
+_WHEN_WORDS = frozenset(terms("date day month year time"))
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,8 @@ class Composer:
                    if (s.cand.article_id, s.cand.start) not in cited][: max(0, self.config.ranked - len(ranked))]
         event_date = None
         if query.answer_type in ("time", "year"):  # the date the answer sentence states, as the timeline resolved it
-            event_date = date_for(index.timeline, best.cand.article_id, best.cand.start, best.cand.end, query.weights)
+            asked = {t: w for t, w in query.weights.items() if t not in _WHEN_WORDS}  # the event, not "what date"
+            event_date = date_for(index.timeline, best.cand.article_id, best.cand.start, best.cand.end, asked)
         return Answer(query.text, " ".join(parts), False, tuple(citations), None, confidence, tuple(ranked),
                       tuple(spans), event_date)
 

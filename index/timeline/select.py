@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from corpus.text import terms
 from index.timeline.dates import Date, TimelineError, parse_iso
 from index.timeline.text import query_terms
+
+# An answer's date is shown only for an event whose clause holds this share of the question's term weight.
+ASKED_SHARE = 0.5
 
 
 def select_events(timeline: dict | None, date_from: str | None = None, date_to: str | None = None,
@@ -53,20 +56,28 @@ def _relevant(ev: dict, weight: dict[str, float]) -> bool:
     return sum(w for t, w in weight.items() if t in have) >= 0.5 * sum(weight.values()) > 0
 
 
-def date_for(timeline: dict | None, source: str, start: int, end: int, question_terms: Iterable[str]) -> str | None:
-    """The label of the event whose date the sentence article[start:end] states, if exactly one fits.
+def date_for(timeline: dict | None, source: str, start: int, end: int, question_weights: Mapping[str, float]) -> str | None:
+    """The label of the event whose date the sentence article[start:end] states, if exactly one fits and it
+    is the event the question asks about.
 
     An event counts when the sentence that states its date is this one (a date stated in a neighbouring
-    sentence dates another event). Where the sentence states several, the one sharing most of the
-    question's terms wins; a tie gives no date rather than a guess.
+    sentence dates another event), and when its terms (the clauses that state it, in every article) hold at
+    least ASKED_SHARE of the question's term weight ("When did Estonia leave?" is not dated by "..., which
+    was established in 2008"). Where the sentence states several, the one whose own clause holds most of it
+    wins; a tie gives no date rather than a guess.
     """
     if not timeline:
         return None
-    wanted = set(question_terms)
+    total = sum(question_weights.values())
+    if total <= 0:
+        return None
     scored = []
     for ev in timeline.get("events", []):
         if any(c["source"] == source and start < c["end"] <= end for c in ev.get("citations", [])):
-            scored.append((len(wanted & set(terms(ev.get("clause") or ev.get("text", "")))), ev["label"]))
+            clause = set(terms(ev.get("clause") or ev.get("text", "")))
+            stated = clause | set(ev.get("terms") or ())
+            if sum(w for t, w in question_weights.items() if t in stated) >= ASKED_SHARE * total:
+                scored.append((round(sum(w for t, w in question_weights.items() if t in clause), 6), ev["label"]))
     if not scored:
         return None
     scored.sort(reverse=True)
