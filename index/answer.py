@@ -35,7 +35,8 @@ READ_FEATURES = ("reader", "reader_gap", "reader_rank", "stage1", "stage1_gap")
 # The answerability model's inputs: about the question and its best candidates.
 QUESTION_FEATURES = (
     "final_top", "final_margin", "reader_top", "reader_margin", "stage1_top", "s_dense_top", "p_dense_top",
-    "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "unknown", "kind_missing", "agree", "missing_max",
+    "best_s_cov", "best_ctx_cov", "best_p_cov", "best_names", "best_s_names", "unknown", "kind_missing", "agree",
+    "missing_max",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 # Words of a "when" question that ask for the date ("On what date ...", "In which year ...") and so never
@@ -244,7 +245,7 @@ def question_features(query: Query, scored: Sequence[Scored]) -> np.ndarray:
     return np.asarray([
         finals[0], finals[0] - finals[1], readers[0], readers[0] - readers[1], top_s1.stage1,
         feats[:, _F["s_dense"]].max(), feats[:, _F["p_dense"]].max(),
-        f[_F["s_cov"]], f[_F["ctx_cov"]], f[_F["p_cov"]], f[_F["p_names"]], query.unknown,
+        f[_F["s_cov"]], f[_F["ctx_cov"]], f[_F["p_cov"]], f[_F["p_names"]], f[_F["s_names"]], query.unknown,
         1.0 if query.answer_type and not f[_F["kind_match"]] else 0.0, 1.0 if top_s1 is best else 0.0,
         missing / heaviest if heaviest else 0.0,
     ], dtype=np.float32)
