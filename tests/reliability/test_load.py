@@ -23,6 +23,9 @@ TOKEN = "load-token-Xy7"
 def bot(tmp_path_factory):
     fake = FakeDiscord(token=TOKEN, heartbeat_ms=500).start()
     b = BotProcess(fake, tmp_path_factory.mktemp("load"), TOKEN).start()  # default cooldown and concurrency
+    # One question first: the models load on first use, and the memory bound is about growth under load.
+    warm = fake.slash("ask", who=fake.admin, question="When did Lithuania leave the convention?")
+    fake.wait_for(lambda: warm.done, 120, "the warm-up answer")
     yield b
     b.stop()
     fake.stop()
