@@ -33,6 +33,8 @@ from training.stage1 import fit_stage1
 
 MODEL_FILE = ROOT / "models" / "answer-model.json"
 READ_CHOICES = (4, 6, 8, 10, 12)
+SECOND_CHOICES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SECOND_SHARE = 0.2  # answers that may quote a second sentence, at most
 WRONG_DECLINES = 0.04  # the share of answerable held-out questions the threshold may decline
 
 
@@ -120,11 +122,15 @@ def threshold_for(prob: np.ndarray, y: np.ndarray, wrong: float) -> tuple[float,
     return t, float((prob[y == 1] < t).mean()), float((prob[y == 0] < t).mean())
 
 
-def choose_second(scored_all, threshold_prob, cut: float) -> dict:
-    """How often a quoted second sentence holds the answer when it is quoted, at a given ratio."""
-    quoted = right = first_wrong_saved = 0
-    for (g, scored), p in zip(scored_all, threshold_prob):
-        if not g.question.in_scope or p < cut or len(scored) < 2 or scored[1].reader is None:
+def choose_second(scored_all, oof, threshold: float, cut: float) -> dict:
+    """At a given ratio: how many answered questions get a second quoted sentence, how often it holds the
+    answer, and how often it holds it where the first does not."""
+    answered = quoted = right = first_wrong_saved = 0
+    for (g, scored), p in zip(scored_all, oof):
+        if not g.question.in_scope or p < threshold or not scored:
+            continue
+        answered += 1
+        if len(scored) < 2 or scored[1].reader is None:
             continue
         if scored[1].probability >= cut * scored[0].probability:
             labels = {(c.article_id, c.start): l for c, l in zip(g.cands, g.labels)}
@@ -132,7 +138,7 @@ def choose_second(scored_all, threshold_prob, cut: float) -> dict:
             second_ok = labels[(scored[1].cand.article_id, scored[1].cand.start)]
             right += int(second_ok)
             first_wrong_saved += int(second_ok and not labels[(scored[0].cand.article_id, scored[0].cand.start)])
-    return {"quoted": quoted, "second_holds_it": right, "saves_a_wrong_first": first_wrong_saved}
+    return {"answered": answered, "quoted": quoted, "second_holds_it": right, "saves_a_wrong_first": first_wrong_saved}
 
 
 def main() -> None:
@@ -167,11 +173,12 @@ def main() -> None:
     print(f"answerability, out of fold on side B ({int(y.sum())} answerable, {int((1 - y).sum())} not): "
           f"threshold {threshold:.3f} declines {wrong:.1%} of answerable, {declined:.1%} of unanswerable")
     print("  unanswerable declined at wrong-decline rates:", {k: f"{v:.1%}" for k, v in curve.items()})
-    seconds = {cut: choose_second(scored_all, oof, cut) for cut in (0.5, 0.7, 0.8, 0.9)}
+    seconds = {cut: choose_second(scored_all, oof, threshold, cut) for cut in SECOND_CHOICES}
     for cut, s in seconds.items():
         print(f"second sentence at {cut}: {s}")
-    # A second quote earns its place when it usually holds the answer itself.
-    second = min((c for c, s in seconds.items() if s["quoted"] and s["second_holds_it"] >= 0.5 * s["quoted"]),
+    # A second quote, when nearly as likely, saves answers whose first quote misses; it is quoted at the
+    # lowest ratio that keeps answers of two sentences to at most SECOND_SHARE of all answers.
+    second = min((c for c, s in seconds.items() if s["quoted"] <= SECOND_SHARE * max(s["answered"], 1)),
                  default=1.0)
 
     out = {
