@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.text import terms
 from index.evaluate import Outcome
 from index.evidence import FEATURES, Candidate, Quote, candidates
 from index.query import Query
@@ -39,9 +38,6 @@ QUESTION_FEATURES = (
     "missing_max",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
-# Words of a "when" question that ask for the date ("On what date ...", "In which year ...") and so never
-# name the event it asks about.
-_WHEN_WORDS = frozenset(terms("date day month year time"))
 
 
 @dataclass(frozen=True)
@@ -199,8 +195,7 @@ class Composer:
                    if (s.cand.article_id, s.cand.start) not in cited][: max(0, self.config.ranked - len(ranked))]
         event_date = None
         if query.answer_type in ("time", "year"):  # the date the answer sentence states, as the timeline resolved it
-            asked = {t: w for t, w in query.weights.items() if t not in _WHEN_WORDS}  # the event, not "what date"
-            event_date = date_for(index.timeline, best.cand.article_id, best.cand.start, best.cand.end, asked)
+            event_date = date_for(index.timeline, best.cand.article_id, best.cand.start, best.cand.end, query.weights)
         return Answer(query.text, " ".join(parts), False, tuple(citations), None, confidence, tuple(ranked),
                       tuple(spans), event_date)
 

@@ -11,6 +11,9 @@ from index.timeline.text import query_terms
 
 # An answer's date is shown only for an event whose clause holds this share of the question's term weight.
 ASKED_SHARE = 0.5
+# Words of a "when" question that ask for the date ("On what date ...", "In which year ...") and so never
+# name the event it asks about.
+_WHEN_WORDS = frozenset(terms("date day month year time"))
 
 
 def select_events(timeline: dict | None, date_from: str | None = None, date_to: str | None = None,
@@ -56,28 +59,33 @@ def _relevant(ev: dict, weight: dict[str, float]) -> bool:
     return sum(w for t, w in weight.items() if t in have) >= 0.5 * sum(weight.values()) > 0
 
 
-def date_for(timeline: dict | None, source: str, start: int, end: int, question_weights: Mapping[str, float]) -> str | None:
+def date_for(timeline: dict | None, source: str, start: int, end: int,
+             question_weights: Mapping[str, float]) -> str | None:
     """The label of the event whose date the sentence article[start:end] states, if exactly one fits and it
     is the event the question asks about.
 
     An event counts when the sentence that states its date is this one (a date stated in a neighbouring
     sentence dates another event), and when its terms (the clauses that state it, in every article) hold at
-    least ASKED_SHARE of the question's term weight ("When did Estonia leave?" is not dated by "..., which
-    was established in 2008"). Where the sentence states several, the one whose own clause holds most of it
-    wins; a tie gives no date rather than a guess.
+    least ASKED_SHARE of the question's term weight, words asking for the date aside ("When did Estonia
+    leave?" is not dated by "..., which was established in 2008"). Where the sentence states several, the
+    one whose own clause holds most of it wins; a tie gives no date rather than a guess.
     """
     if not timeline:
         return None
-    total = sum(question_weights.values())
+    asked = {t: w for t, w in question_weights.items() if t not in _WHEN_WORDS}
+
+    def held(have: set[str]) -> float:
+        return sum(w for t, w in asked.items() if t in have)
+
+    total = sum(asked.values())
     if total <= 0:
         return None
     scored = []
     for ev in timeline.get("events", []):
         if any(c["source"] == source and start < c["end"] <= end for c in ev.get("citations", [])):
             clause = set(terms(ev.get("clause") or ev.get("text", "")))
-            stated = clause | set(ev.get("terms") or ())
-            if sum(w for t, w in question_weights.items() if t in stated) >= ASKED_SHARE * total:
-                scored.append((round(sum(w for t, w in question_weights.items() if t in clause), 6), ev["label"]))
+            if held(clause | set(ev.get("terms") or ())) >= ASKED_SHARE * total:
+                scored.append((round(held(clause), 6), ev["label"]))
     if not scored:
         return None
     scored.sort(reverse=True)
