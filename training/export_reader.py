@@ -1,6 +1,6 @@
 """Export a fine-tuned reader checkpoint to ONNX with int8 weights, into models/.
 
-    .venv/bin/python -m training.export_reader [training/work/reader/epoch3]
+    .venv/bin/python -m training.export_reader [training/work/reader/epoch2]
 
 Writes models/reader-int8.onnx and models/reader-tokenizer.json, and prints how closely the int8 logits
 follow the fp32 ones on pairs from the shipped corpus.
@@ -74,7 +74,7 @@ def compare(fp32: Path, int8: Path, tokenizer: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("checkpoint", nargs="?", default=str(WORK / "reader" / "epoch3"))
+    ap.add_argument("checkpoint", nargs="?", default=str(WORK / "reader" / "epoch2"))
     args = ap.parse_args()
     MODELS.mkdir(exist_ok=True)
     export(Path(args.checkpoint))

@@ -7,7 +7,7 @@ sentences that look most like answers. The loss: each pair's label (so the score
 sentence answers at all), plus each question's positive ranked above its own negatives. Writes a Hugging
 Face checkpoint per epoch to training/work/reader/.
 
-    .venv/bin/python -m training.train_reader [--epochs 2]
+    .venv/bin/python -m training.train_reader [--epochs 3] [--stop-after 2]
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def load_reader(folder: Path):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3, help="epochs the learning-rate schedule spans")
+    ap.add_argument("--stop-after", type=int, default=2,
+                    help="stop after this many epochs (the shipped reader: epoch 2 of a 3-epoch schedule)")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--pairs", type=int, default=32, help="pairs per batch (whole questions)")
     ap.add_argument("--listwise", type=float, default=1.0,
@@ -120,7 +122,7 @@ def main() -> None:
     bce = torch.nn.BCEWithLogitsLoss()
     out_dir = Path(args.out)
     t0 = time.time()
-    for epoch in range(args.epochs):
+    for epoch in range(min(args.epochs, args.stop_after)):
         model.train()
         order = list(range(len(data)))
         rng.shuffle(order)
