@@ -7,7 +7,7 @@ sentences that look most like answers. The loss: each pair's label (so the score
 sentence answers at all), plus each question's positive ranked above its own negatives. Writes a Hugging
 Face checkpoint per epoch to training/work/reader/.
 
-    .venv/bin/python -m training.train_reader [--epochs 3] [--stop-after 2]
+    .venv/bin/python -m training.train_reader [--epochs 3] [--stop-after 2] [--resume N]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", default=str(WORK / "reader"))
+    ap.add_argument("--resume", type=int, default=0, metavar="N",
+                    help="start from the saved epoch N (its weights; fresh optimiser moments) and go on with the "
+                         "same schedule and batch order, so epochs after N match a run that never stopped "
+                         "except for those moments")
     args = ap.parse_args()
 
     import torch
@@ -110,9 +115,10 @@ def main() -> None:
     print(f"{len(data)} questions, {n_pairs} pairs, {sum(l for _, it in data for _, l in it):.0f} positive",
           flush=True)
 
+    out_dir = Path(args.out)
     path = default_model_path()
     tok = AutoTokenizer.from_pretrained(path)
-    model = reader_module(path)
+    model = load_reader(out_dir / f"epoch{args.resume}").train() if args.resume else reader_module(path)
     # The new head learns faster than the pretrained layers may move.
     opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": args.lr},
                              {"params": model.head.parameters(), "lr": 20 * args.lr}], weight_decay=0.01)
@@ -120,12 +126,17 @@ def main() -> None:
     steps = args.epochs * ((len(data) + per_batch - 1) // per_batch)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
     bce = torch.nn.BCEWithLogitsLoss()
-    out_dir = Path(args.out)
     t0 = time.time()
     for epoch in range(min(args.epochs, args.stop_after)):
         model.train()
         order = list(range(len(data)))
         rng.shuffle(order)
+        if epoch < args.resume:  # done before: replay its shuffle and its schedule, train nothing
+            with warnings.catch_warnings():  # "scheduler stepped before the optimiser": meant here
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range((len(order) + per_batch - 1) // per_batch):
+                    sched.step()
+            continue
         batches = [order[b:b + per_batch] for b in range(0, len(order), per_batch)]
         running = 0.0
         for bi, batch in enumerate(batches):
