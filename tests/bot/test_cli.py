@@ -39,12 +39,12 @@ def test_ask_builds_the_index_on_first_use_and_answers(data_dir: Path):
 
 
 def test_ask_json_follows_the_contract_and_quotes_verbatim(data_dir: Path):
-    done = run(["ask", "--json", "What did the Humanitarian Initiative urge Lithuania to do?"], data_dir)
+    done = run(["ask", "--json", "Which allies does the ministry say the treaty does not involve?"], data_dir)
     assert done.returncode == 0, done.stderr
     assert "Building the index" not in done.stderr  # reused
     data = json.loads(done.stdout)
     assert set(data) == {"question", "answer", "abstained", "citations"}
-    assert data["abstained"] is False and "reconsider" in data["answer"]
+    assert data["abstained"] is False and "Estonia" in data["answer"]
     for c in data["citations"]:
         assert set(c) == {"n", "source", "title", "date", "text", "start", "end", "score", "outlet", "author", "url"}
         article = (SHIPPED / c["source"]).read_bytes().decode("utf-8-sig")
@@ -53,7 +53,7 @@ def test_ask_json_follows_the_contract_and_quotes_verbatim(data_dir: Path):
 
 
 def test_ask_json_stdin_answers_one_line_per_question(data_dir: Path):
-    questions = "Who painted the Mona Lisa?\n\nWhat does the convention prohibit?\n" + "x" * 2000 + "\n"
+    questions = "Who composed the Four Seasons?\n\nWhat would Russia and Belarus use in an armed conflict against Lithuania?\n" + "x" * 2000 + "\n"
     done = run(["ask", "--json", "-"], data_dir, stdin=questions)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == 3
@@ -82,7 +82,7 @@ def test_eval_reports_strict_hits_declines_the_curve_and_the_baseline(data_dir: 
 
 def test_eval_names_malformed_records_and_goes_on(data_dir: Path, tmp_path: Path):
     qfile = tmp_path / "q.jsonl"
-    qfile.write_text('{"question": "What does the convention prohibit?", "answer": ["prohibit"]}\n'
+    qfile.write_text('{"question": "What does the treaty forbid?", "answer": ["prohibit"]}\n'
                      '{"question": 123}\nnull\n{"question": "' + "x" * 2000 + '", "answer": "x"}\n', encoding="utf-8")
     done = run(["eval", "--json", str(qfile)], data_dir)
     assert done.returncode == 0 and "Traceback" not in done.stderr

@@ -63,9 +63,9 @@ def test_headlines_bylines_and_datelines_are_never_quoted(service: Service):
 
 
 @pytest.mark.parametrize("question", [
-    "What is the capital of Australia?",
-    "Who painted the Mona Lisa?",
-    "Recommend a good science fiction novel.",
+    "Who composed the Four Seasons?",
+    "What is the tallest mountain in Africa?",
+    "Suggest a good recipe for lentil soup.",
     "How do I bake sourdough bread?",
 ])
 def test_questions_on_other_subjects_are_declined(service: Service, question: str):

@@ -45,7 +45,7 @@ def test_a_year_is_a_four_digit_year_or_a_year_said_in_words(sentence: str, has_
     ("What date did the withdrawal take effect?", "time"),
     ("Which Lithuanian Defence Minister said it?", "name"),
     ("Which news outlet is cited?", "name"),
-    ("What does the convention prohibit?", None),
+    ("What does the treaty forbid?", None),
     ("Who wrote the Anadolu Agency report?", "author"),
     ("Which reporter covered the vote?", "author"),
     ("Who was the defence minister?", "name"),

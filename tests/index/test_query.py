@@ -30,7 +30,7 @@ def test_terms_of_a_subordinate_clause_weigh_less():
 
 
 def test_names_are_capitalised_words_inside_the_question():
-    assert set(question_names("When did Latvia leave the Ottawa Convention?").values()) == {
-        "Latvia", "Ottawa", "Convention"}
+    assert set(question_names("When did Finland join the Ottawa Convention?").values()) == {
+        "Finland", "Ottawa", "Convention"}
     assert question_names("Who won?") == {}
     assert question_names("Paris? Yes. What about Rome") == {"rome": "Rome"}

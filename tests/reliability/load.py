@@ -23,7 +23,7 @@ QUESTIONS = [
     "How many countries are party to the convention?",
     "Who criticised the decision?",
     "What does Russia have to do with it?",
-    "When did Latvia leave the Ottawa Convention?",
+    "Which allies are not party to the treaty?",
 ]
 COOLDOWN, BUSY = "You're asking quickly", "I'm answering a lot"
 REFUSALS = (COOLDOWN, BUSY)
