@@ -53,10 +53,14 @@ def _query_weights(events: Sequence[dict], wanted: set[str]) -> dict[str, float]
     return {t: math.log(1 + len(sets) / max(1, sum(t in s for s in sets))) for t in wanted}
 
 
+def _held(weight: Mapping[str, float], have: set[str]) -> float:
+    """How much of the query's term weight the terms `have` hold."""
+    return sum(w for t, w in weight.items() if t in have)
+
+
 def _relevant(ev: dict, weight: dict[str, float]) -> bool:
     """The event's reports hold at least half of the query's weight."""
-    have = _event_terms(ev)
-    return sum(w for t, w in weight.items() if t in have) >= 0.5 * sum(weight.values()) > 0
+    return _held(weight, _event_terms(ev)) >= 0.5 * sum(weight.values()) > 0
 
 
 def date_for(timeline: dict | None, source: str, start: int, end: int,
@@ -73,10 +77,6 @@ def date_for(timeline: dict | None, source: str, start: int, end: int,
     if not timeline:
         return None
     asked = {t: w for t, w in question_weights.items() if t not in _WHEN_WORDS}
-
-    def held(have: set[str]) -> float:
-        return sum(w for t, w in asked.items() if t in have)
-
     total = sum(asked.values())
     if total <= 0:
         return None
@@ -84,8 +84,8 @@ def date_for(timeline: dict | None, source: str, start: int, end: int,
     for ev in timeline.get("events", []):
         if any(c["source"] == source and start < c["end"] <= end for c in ev.get("citations", [])):
             clause = set(terms(ev.get("clause") or ev.get("text", "")))
-            if held(clause | set(ev.get("terms") or ())) >= ASKED_SHARE * total:
-                scored.append((round(held(clause), 6), ev["label"]))
+            if _held(asked, clause | set(ev.get("terms") or ())) >= ASKED_SHARE * total:
+                scored.append((round(_held(asked, clause), 6), ev["label"]))
     if not scored:
         return None
     scored.sort(reverse=True)
