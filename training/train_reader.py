@@ -131,13 +131,13 @@ def main() -> None:
         model.train()
         order = list(range(len(data)))
         rng.shuffle(order)
+        batches = [order[b:b + per_batch] for b in range(0, len(order), per_batch)]
         if epoch < args.resume:  # done before: replay its shuffle and its schedule, train nothing
             with warnings.catch_warnings():  # "scheduler stepped before the optimiser": meant here
                 warnings.simplefilter("ignore", UserWarning)
-                for _ in range((len(order) + per_batch - 1) // per_batch):
+                for _ in batches:
                     sched.step()
             continue
-        batches = [order[b:b + per_batch] for b in range(0, len(order), per_batch)]
         running = 0.0
         for bi, batch in enumerate(batches):
             qs, texts, labels, sizes = [], [], [], []

@@ -53,7 +53,8 @@ def test_ask_json_follows_the_contract_and_quotes_verbatim(data_dir: Path):
 
 
 def test_ask_json_stdin_answers_one_line_per_question(data_dir: Path):
-    questions = "Who composed the Four Seasons?\n\nWhat would Russia and Belarus use in an armed conflict against Lithuania?\n" + "x" * 2000 + "\n"
+    questions = ("Who composed the Four Seasons?\n\n"
+                 "What would Russia and Belarus use in an armed conflict against Lithuania?\n" + "x" * 2000 + "\n")
     done = run(["ask", "--json", "-"], data_dir, stdin=questions)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == 3
