@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from index.build import BuildConfig, build_index  # noqa: E402
 from index.encoder_factory import make_encoder  # noqa: E402
 from index.evaluate import EvalQuestion, read_questions  # noqa: E402
 from index.evidence import FEATURES, Candidate, candidates  # noqa: E402
+from index.query import Query  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.store import IndexStore, LoadedIndex  # noqa: E402
 
@@ -60,13 +61,35 @@ def encoder():
     return _ENCODER
 
 
+def _index(folder: Path, where: Path) -> LoadedIndex:
+    store = IndexStore(where)
+    build_index(load_articles(folder), encoder(), store, BuildConfig())
+    return store.load(verify=False)
+
+
 def load_index(name: str) -> LoadedIndex:
     """The index over a set's articles, built into training/work/<name>/ and brought up to date (a changed
     analyser re-chunks, reusing the embeddings of unchanged passages)."""
-    _, folder = SETS[name]
-    store = IndexStore(WORK / name / "index")
-    build_index(load_articles(folder), encoder(), store, BuildConfig())
-    return store.load(verify=False)
+    return _index(SETS[name][1], WORK / name / "index")
+
+
+def title_folder(title: str) -> Path:
+    """A corpus of one SQuAD train title's paragraphs alone (copied into training/work/titles/<title>/):
+    one topic, a few thousand words, the size of corpus a user asks about (and of check/)."""
+    src = SETS["train"][1]
+    folder = WORK / "titles" / title / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(src.glob(f"{title}-*.txt")):
+        if path.stem.rsplit("-", 1)[0] != title:
+            continue
+        dest = folder / path.name
+        if not dest.is_file() or dest.read_bytes() != path.read_bytes():
+            dest.write_bytes(path.read_bytes())
+    return folder
+
+
+def title_searcher(title: str) -> Searcher:
+    return Searcher(_index(title_folder(title), WORK / "titles" / title / "index"), encoder())
 
 
 @dataclass
@@ -75,6 +98,7 @@ class QuestionCandidates:
     cands: list[Candidate]
     labels: np.ndarray  # 1 where the candidate covers the gold answer
     passages_hit: bool  # some candidate passage covers it
+    query: Query  # the question as parsed against this corpus
 
     @property
     def features(self) -> np.ndarray:
@@ -84,13 +108,22 @@ class QuestionCandidates:
 def gather(name: str, passages: int | None = None) -> tuple[Searcher, list[QuestionCandidates]]:
     qfile, _ = SETS[name]
     searcher = Searcher(load_index(name), encoder())
+    return searcher, ask(searcher, read_questions(qfile).questions, passages)
+
+
+def ask(searcher: Searcher, questions, passages: int | None = None,
+        off_topic: bool = False) -> list[QuestionCandidates]:
+    """Each question's candidates from `searcher`'s corpus, labelled by whether they cover its answer.
+    `off_topic`: the corpus is not the question's own, so the question is unanswerable there."""
     out = []
-    for q in read_questions(qfile).questions:
+    for q in questions:
+        if off_topic:
+            q = replace(q, type="ood", answers=(), spans=())
         query = searcher.parse(q.question)
         hits = searcher.passages(query, passages)
         cands = candidates(query, hits, searcher.sentence_vectors)
         labels = np.array([1 if q.in_scope and q.covered_by(c.article_id, c.start, c.end, c.text) else 0
                            for c in cands], dtype=np.int8)
         passage_hit = q.in_scope and any(q.covered_by(h.article_id, h.start, h.end, h.text) for h in hits)
-        out.append(QuestionCandidates(q, cands, labels, passage_hit))
-    return searcher, out
+        out.append(QuestionCandidates(q, cands, labels, passage_hit, query))
+    return out

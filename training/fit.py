@@ -6,8 +6,10 @@ Data: SQuAD 2.0 train questions (../shared/eval/squad/train/), split by article 
 side B (training/common.py). The first-stage ranker is fitted on side A (as the reader was). On side B,
 which neither saw:
 - the final model, combining the reader's score with the first stage's, is fitted on answerable questions;
-- the answerability model is fitted on all of side B's questions, and its decline threshold is chosen
-  on out-of-fold probabilities (5 folds grouped by paragraph), so on questions it was not fitted on;
+- the answerability model is fitted on all of side B's questions, each asked of its own title's
+  paragraphs indexed alone (a corpus of one topic, the size a user's is) and, off topic, of the next
+  title's; its decline threshold is chosen on out-of-fold probabilities (5 folds grouped by paragraph), so
+  on questions it was not fitted on;
 - how many sentences the reader reads, and when a second sentence is quoted, are chosen there too.
 Nothing here reads ../shared/eval/squad/check/ or the project's own question sets.
 """
@@ -27,7 +29,7 @@ from sklearn.model_selection import GroupKFold
 from index.answer import QUESTION_FEATURES, READ_FEATURES, combine, question_features, read_features
 from index.ranker import LinearModel
 from index.reader import OnnxReader
-from training.common import ROOT, WORK, gather, side
+from training.common import ROOT, SPLIT_B, WORK, ask, gather, side, title_of, title_searcher
 from training.export_reader import READER_FILE, TOKENIZER_FILE
 from training.stage1 import fit_stage1
 
@@ -35,7 +37,8 @@ MODEL_FILE = ROOT / "models" / "answer-model.json"
 READ_CHOICES = (4, 6, 8, 10, 12)
 SECOND_CHOICES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SECOND_SHARE = 0.2  # answers that may quote a second sentence, at most
-WRONG_DECLINES = 0.04  # the share of answerable held-out questions the threshold may decline
+WRONG_DECLINES = 0.04
+OFF_WEIGHTS = (0.1, 0.3, 1.0)  # weights tried for the off-topic questions in fitting answerability  # the share of answerable held-out questions the threshold may decline
 
 
 def _fit_lr(x: np.ndarray, y: np.ndarray, names, c: float = 1.0, weight=None) -> LinearModel:
@@ -44,11 +47,11 @@ def _fit_lr(x: np.ndarray, y: np.ndarray, names, c: float = 1.0, weight=None) ->
     return LinearModel.from_standardised(names, lr.coef_[0], float(lr.intercept_[0]), mean, scale)
 
 
-def read_all(groups, stage1, reader, most: int):
+def read_all(groups, stage1, reader, most: int, tag: str = ""):
     """Stage-1 scores of every candidate and the reader's logits for each question's best `most`; cached in
     training/work/ by the reader's and the first stage's digests, since reading is the slow part."""
     key = hashlib.sha256((reader.model_id + json.dumps(stage1.as_json(), sort_keys=True)).encode()).hexdigest()
-    cache = WORK / f"read-{key[:16]}-{most}.pkl"
+    cache = WORK / f"read-{tag}{key[:16]}-{most}.pkl"
     if cache.is_file():
         with open(cache, "rb") as fh:  # our own cache, written below
             return pickle.load(fh)
@@ -93,24 +96,23 @@ def ranked_hits(groups, scores, read: int, final: LinearModel) -> dict:
     return {"hit_at_1": round(h1 / n, 4), "hit_at_3": round(h3 / n, 4)}
 
 
-def answerability_data(searcher, groups, scores, read: int, final: LinearModel):
+def answerability_data(groups, scores, read: int, final: LinearModel):
     xs, ys, keys, scored_all = [], [], [], []
     for g, (s1, logits) in zip(groups, scores):
         if not len(s1):
             continue
         scored = combine(g.cands, s1, logits[:read], final)
-        query = searcher.parse(g.question.question)
-        xs.append(question_features(query, scored))
+        xs.append(question_features(g.query, scored))
         ys.append(1 if g.question.in_scope else 0)
         keys.append(g.question.source or g.question.id)
         scored_all.append((g, scored))
     return np.stack(xs), np.asarray(ys), np.asarray(keys), scored_all
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weight: np.ndarray, folds: int = 5) -> np.ndarray:
     prob = np.zeros(len(y), np.float32)
     for tr, te in GroupKFold(folds).split(x, y, groups):
-        prob[te] = _fit_lr(x[tr], y[tr], QUESTION_FEATURES).probability(x[te])
+        prob[te] = _fit_lr(x[tr], y[tr], QUESTION_FEATURES, weight=weight[tr]).probability(x[te])
     return prob
 
 
@@ -141,12 +143,35 @@ def choose_second(scored_all, oof, threshold: float, cut: float) -> dict:
     return {"answered": answered, "quoted": quoted, "second_holds_it": right, "saves_a_wrong_first": first_wrong_saved}
 
 
+def title_groups(side_b, stage1, reader):
+    """Side B's questions asked of corpora of one title each, as a user asks a corpus of one topic: each
+    title's own questions (answerable, and the unanswerable SQuAD wrote for it), and the next title's
+    questions, off topic there and so unanswerable. Returns (groups, their reader scores)."""
+    by_title = {t: [g.question for g in side_b if title_of(g.question) == t] for t in SPLIT_B}
+    groups, scores = [], []
+    for i, title in enumerate(SPLIT_B):
+        searcher = title_searcher(title)
+        other = SPLIT_B[(i + 1) % len(SPLIT_B)]
+        for tag, asked in ((f"title-{title}-", ask(searcher, by_title[title])),
+                           (f"off-{title}-", ask(searcher, by_title[other], off_topic=True))):
+            groups += asked
+            scores += read_all(asked, stage1, reader, max(READ_CHOICES), tag=tag)
+    return groups, scores
+
+
+def declined(oof: np.ndarray, y: np.ndarray, off: np.ndarray, threshold: float) -> dict:
+    """Shares declined at a threshold: of the answerable (wrongly), of SQuAD's unanswerable, of off-topic."""
+    return {"wrong_declines": round(float((oof[y == 1] < threshold).mean()), 4),
+            "unanswerable_declined": round(float((oof[(y == 0) & ~off] < threshold).mean()), 4),
+            "off_topic_declined": round(float((oof[off] < threshold).mean()), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(MODEL_FILE))
     args = ap.parse_args()
 
-    searcher, groups = gather("train")
+    _, groups = gather("train")
     side_a = [g for g in groups if side(g.question) == "A"]
     side_b = [g for g in groups if side(g.question) == "B"]
     stage1 = fit_stage1([g for g in side_a if g.question.in_scope])
@@ -165,14 +190,30 @@ def main() -> None:
             best = (read, hits, final)
     read, _, final = best
 
-    x, y, keys, scored_all = answerability_data(searcher, side_b, scores, read, final)
-    oof = out_of_fold(x, y, keys)
-    threshold, wrong, declined = threshold_for(oof, y, WRONG_DECLINES)
-    answerable = _fit_lr(x, y, QUESTION_FEATURES)
-    curve = {f"{w:.2f}": threshold_for(oof, y, w)[2] for w in (0.01, 0.02, 0.05, 0.10, 0.20)}
-    print(f"answerability, out of fold on side B ({int(y.sum())} answerable, {int((1 - y).sum())} not): "
-          f"threshold {threshold:.3f} declines {wrong:.1%} of answerable, {declined:.1%} of unanswerable")
-    print("  unanswerable declined at wrong-decline rates:", {k: f"{v:.1%}" for k, v in curve.items()})
+    # Answerability is fitted on one-topic corpora, where its features (unknown words above all) take the
+    # values they take on a user's corpus, not on the ten-title training index.
+    titled, titled_scores = title_groups(side_b, stage1, reader)
+    x, y, keys, scored_all = answerability_data(titled, titled_scores, read, final)
+    off = np.asarray([g.question.type == "ood" for g, _ in scored_all])
+    # Off-topic questions are easy to tell and many; their weight is the one declining the most of SQuAD's
+    # unanswerable and of the off-topic, on average, at the same wrong declines out of fold.
+    tried = {}
+    for off_weight in OFF_WEIGHTS:
+        weight = np.where(off, off_weight, 1.0)
+        oof = out_of_fold(x, y, keys, weight)
+        threshold = threshold_for(oof, y, WRONG_DECLINES)[0]
+        rates = declined(oof, y, off, threshold)
+        tried[off_weight] = (rates["unanswerable_declined"] + rates["off_topic_declined"], weight, oof, threshold)
+        print(f"off-topic weight {off_weight}: threshold {threshold:.3f}, out of fold on side B: {rates}")
+    off_weight = max(tried, key=lambda w: tried[w][0])
+    _, weight, oof, threshold = tried[off_weight]
+    answerable = _fit_lr(x, y, QUESTION_FEATURES, weight=weight)
+    rates = declined(oof, y, off, threshold)
+    squad = ~off
+    curve = {f"{w:.2f}": threshold_for(oof[squad], y[squad], w)[2] for w in (0.01, 0.02, 0.05, 0.10, 0.20)}
+    print(f"answerability (off-topic weight {off_weight}), out of fold on side B ({int(y.sum())} answerable, "
+          f"{int((squad & (y == 0)).sum())} unanswerable, {int(off.sum())} off-topic): {rates}")
+    print("  SQuAD's unanswerable declined at wrong-decline rates:", {k: f"{v:.1%}" for k, v in curve.items()})
     seconds = {cut: choose_second(scored_all, oof, threshold, cut) for cut in SECOND_CHOICES}
     for cut, s in seconds.items():
         print(f"second sentence at {cut}: {s}")
@@ -187,8 +228,8 @@ def main() -> None:
         "reader": READER_FILE.name, "tokenizer": TOKENIZER_FILE.name,
         "reader_sha256": hashlib.sha256(READER_FILE.read_bytes()).hexdigest(),
         "read": read, "second": second, "threshold": round(threshold, 6),
-        "held_out": {"side_b_ranking": report["read"][read], "wrong_declines": round(wrong, 4),
-                     "unanswerable_declined": round(declined, 4), "curve": curve},
+        "held_out": {"side_b_ranking": report["read"][read], **rates, "off_topic_weight": off_weight,
+                     "curve": curve},
         "stage1": stage1.as_json(), "final": final.as_json(), "answerable": answerable.as_json(),
     }
     with open(args.out, "w", encoding="utf-8") as fh:

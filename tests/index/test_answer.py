@@ -86,10 +86,10 @@ _KNOWN_MISS = pytest.mark.xfail(strict=True, reason="known weakness of the shipp
     ("When did the new bridge in Rotterdam open?", "opened to traffic on Monday"),
     # the reader ranks the vote ("voted ... to ban") above "will take effect" for "start"
     pytest.param("When does the car ban in Utrecht start?", "1 January 2025", marks=_KNOWN_MISS),
-    # answered with the right sentence, but declined: answerability 0.56 and 0.52, below the threshold
-    # 0.58, since in a two-article corpus most question words ("pass", "happen") are in no passage
-    pytest.param("By how many votes did the proposal pass?", "29 votes to 16", marks=_KNOWN_MISS),
-    pytest.param("What will happen to the old bridge?", "footpath", marks=_KNOWN_MISS),
+    # questions in words the articles do not use ("pass", "happen"), which answerability fitted on a
+    # ten-title corpus declined; fitted on one-topic corpora, it answers them
+    ("By how many votes did the proposal pass?", "29 votes to 16"),
+    ("What will happen to the old bridge?", "footpath"),
 ])
 def test_articles_the_models_never_saw_are_answered_with_the_sentence_that_says_it(other: Service, question: str,
                                                                                   holds: str):
