@@ -28,6 +28,7 @@ from index.search import Searcher  # noqa: E402
 from index.store import IndexStore, LoadedIndex  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
+OFF_TOPIC = "ood"  # the type given to a question asked of another title's corpus (one of OUT_OF_SCOPE)
 WORK = ROOT / "training" / "work"  # generated, gitignored
 
 # name -> (questions file, articles folder)
@@ -82,9 +83,9 @@ def title_folder(title: str) -> Path:
     for path in sorted(src.glob(f"{title}-*.txt")):
         if path.stem.rsplit("-", 1)[0] != title:
             continue
-        dest = folder / path.name
-        if not dest.is_file() or dest.read_bytes() != path.read_bytes():
-            dest.write_bytes(path.read_bytes())
+        dest, text = folder / path.name, path.read_bytes()
+        if not dest.is_file() or dest.read_bytes() != text:
+            dest.write_bytes(text)
     return folder
 
 
@@ -97,7 +98,6 @@ class QuestionCandidates:
     question: EvalQuestion
     cands: list[Candidate]
     labels: np.ndarray  # 1 where the candidate covers the gold answer
-    passages_hit: bool  # some candidate passage covers it
     query: Query  # the question as parsed against this corpus
 
     @property
@@ -105,25 +105,23 @@ class QuestionCandidates:
         return np.stack([c.features for c in self.cands]) if self.cands else np.zeros((0, len(FEATURES)), np.float32)
 
 
-def gather(name: str, passages: int | None = None) -> tuple[Searcher, list[QuestionCandidates]]:
+def gather(name: str) -> list[QuestionCandidates]:
+    """A question set asked of its own corpus."""
     qfile, _ = SETS[name]
-    searcher = Searcher(load_index(name), encoder())
-    return searcher, ask(searcher, read_questions(qfile).questions, passages)
+    return ask(Searcher(load_index(name), encoder()), read_questions(qfile).questions)
 
 
-def ask(searcher: Searcher, questions, passages: int | None = None,
-        off_topic: bool = False) -> list[QuestionCandidates]:
+def ask(searcher: Searcher, questions, off_topic: bool = False) -> list[QuestionCandidates]:
     """Each question's candidates from `searcher`'s corpus, labelled by whether they cover its answer.
-    `off_topic`: the corpus is not the question's own, so the question is unanswerable there."""
+    `off_topic`: the corpus is not the question's own, so the question is unanswerable there (its type
+    becomes OFF_TOPIC)."""
     out = []
     for q in questions:
         if off_topic:
-            q = replace(q, type="ood", answers=(), spans=())
+            q = replace(q, type=OFF_TOPIC, answers=(), spans=())
         query = searcher.parse(q.question)
-        hits = searcher.passages(query, passages)
-        cands = candidates(query, hits, searcher.sentence_vectors)
+        cands = candidates(query, searcher.passages(query), searcher.sentence_vectors)
         labels = np.array([1 if q.in_scope and q.covered_by(c.article_id, c.start, c.end, c.text) else 0
                            for c in cands], dtype=np.int8)
-        passage_hit = q.in_scope and any(q.covered_by(h.article_id, h.start, h.end, h.text) for h in hits)
-        out.append(QuestionCandidates(q, cands, labels, passage_hit, query))
+        out.append(QuestionCandidates(q, cands, labels, query))
     return out

@@ -57,7 +57,7 @@ def compare(fp32: Path, int8: Path, tokenizer: Path) -> None:
     from index.reader import OnnxReader
     from training.common import gather
 
-    _, groups = gather("dev")
+    groups = gather("dev")
     a, b = OnnxReader(fp32, tokenizer), OnnxReader(int8, tokenizer)
     xs, ys, same_top = [], [], 0
     for g in groups:

@@ -29,7 +29,7 @@ from sklearn.model_selection import GroupKFold
 from index.answer import QUESTION_FEATURES, READ_FEATURES, combine, question_features, read_features
 from index.ranker import LinearModel
 from index.reader import OnnxReader
-from training.common import ROOT, SPLIT_B, WORK, ask, gather, side, title_of, title_searcher
+from training.common import OFF_TOPIC, ROOT, SPLIT_B, WORK, ask, gather, side, title_of, title_searcher
 from training.export_reader import READER_FILE, TOKENIZER_FILE
 from training.stage1 import fit_stage1
 
@@ -37,8 +37,8 @@ MODEL_FILE = ROOT / "models" / "answer-model.json"
 READ_CHOICES = (4, 6, 8, 10, 12)
 SECOND_CHOICES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SECOND_SHARE = 0.2  # answers that may quote a second sentence, at most
-WRONG_DECLINES = 0.04
-OFF_WEIGHTS = (0.1, 0.3, 1.0)  # weights tried for the off-topic questions in fitting answerability  # the share of answerable held-out questions the threshold may decline
+WRONG_DECLINES = 0.04  # the share of answerable held-out questions the threshold may decline
+OFF_WEIGHTS = (0.1, 0.3, 1.0)  # weights tried for the off-topic questions in fitting answerability
 
 
 def _fit_lr(x: np.ndarray, y: np.ndarray, names, c: float = 1.0, weight=None) -> LinearModel:
@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(MODEL_FILE))
     args = ap.parse_args()
 
-    _, groups = gather("train")
+    groups = gather("train")
     side_a = [g for g in groups if side(g.question) == "A"]
     side_b = [g for g in groups if side(g.question) == "B"]
     stage1 = fit_stage1([g for g in side_a if g.question.in_scope])
@@ -194,7 +194,7 @@ def main() -> None:
     # values they take on a user's corpus, not on the ten-title training index.
     titled, titled_scores = title_groups(side_b, stage1, reader)
     x, y, keys, scored_all = answerability_data(titled, titled_scores, read, final)
-    off = np.asarray([g.question.type == "ood" for g, _ in scored_all])
+    off = np.asarray([g.question.type == OFF_TOPIC for g, _ in scored_all])
     # Off-topic questions are easy to tell and many; their weight is the one declining the most of SQuAD's
     # unanswerable and of the off-topic, on average, at the same wrong declines out of fold.
     tried = {}
@@ -203,12 +203,11 @@ def main() -> None:
         oof = out_of_fold(x, y, keys, weight)
         threshold = threshold_for(oof, y, WRONG_DECLINES)[0]
         rates = declined(oof, y, off, threshold)
-        tried[off_weight] = (rates["unanswerable_declined"] + rates["off_topic_declined"], weight, oof, threshold)
+        tried[off_weight] = (rates, weight, oof, threshold)
         print(f"off-topic weight {off_weight}: threshold {threshold:.3f}, out of fold on side B: {rates}")
-    off_weight = max(tried, key=lambda w: tried[w][0])
-    _, weight, oof, threshold = tried[off_weight]
+    off_weight = max(tried, key=lambda w: tried[w][0]["unanswerable_declined"] + tried[w][0]["off_topic_declined"])
+    rates, weight, oof, threshold = tried[off_weight]
     answerable = _fit_lr(x, y, QUESTION_FEATURES, weight=weight)
-    rates = declined(oof, y, off, threshold)
     squad = ~off
     curve = {f"{w:.2f}": threshold_for(oof[squad], y[squad], w)[2] for w in (0.01, 0.02, 0.05, 0.10, 0.20)}
     print(f"answerability (off-topic weight {off_weight}), out of fold on side B ({int(y.sum())} answerable, "

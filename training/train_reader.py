@@ -107,7 +107,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    _, all_groups = gather("train")
+    all_groups = gather("train")
     side_a = [g for g in all_groups if side(g.question) == "A"]
     stage1 = fit_stage1([g for g in side_a if g.question.in_scope])
     data = groups_for(side_a, stage1)
