@@ -116,12 +116,10 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weight: np.nda
     return prob
 
 
-def threshold_for(prob: np.ndarray, y: np.ndarray, wrong: float) -> tuple[float, float, float]:
-    """The threshold declining at most `wrong` of the answerable, with the rates it gives."""
+def threshold_for(prob: np.ndarray, y: np.ndarray, wrong: float) -> float:
+    """The threshold declining at most `wrong` of the answerable."""
     answerable = np.sort(prob[y == 1])
-    k = int(wrong * len(answerable))
-    t = float(answerable[k])
-    return t, float((prob[y == 1] < t).mean()), float((prob[y == 0] < t).mean())
+    return float(answerable[int(wrong * len(answerable))])
 
 
 def choose_second(scored_all, oof, threshold: float, cut: float) -> dict:
@@ -201,15 +199,17 @@ def main() -> None:
     for off_weight in OFF_WEIGHTS:
         weight = np.where(off, off_weight, 1.0)
         oof = out_of_fold(x, y, keys, weight)
-        threshold = threshold_for(oof, y, WRONG_DECLINES)[0]
+        threshold = threshold_for(oof, y, WRONG_DECLINES)
         rates = declined(oof, y, off, threshold)
-        tried[off_weight] = (rates, weight, oof, threshold)
+        tried[off_weight] = (rates, oof, threshold)
         print(f"off-topic weight {off_weight}: threshold {threshold:.3f}, out of fold on side B: {rates}")
     off_weight = max(tried, key=lambda w: tried[w][0]["unanswerable_declined"] + tried[w][0]["off_topic_declined"])
-    rates, weight, oof, threshold = tried[off_weight]
-    answerable = _fit_lr(x, y, QUESTION_FEATURES, weight=weight)
+    rates, oof, threshold = tried[off_weight]
+    answerable = _fit_lr(x, y, QUESTION_FEATURES, weight=np.where(off, off_weight, 1.0))
     squad = ~off
-    curve = {f"{w:.2f}": threshold_for(oof[squad], y[squad], w)[2] for w in (0.01, 0.02, 0.05, 0.10, 0.20)}
+    # SQuAD's unanswerable declined at each rate of wrong declines (every answerable question is in `squad`).
+    curve = {f"{w:.2f}": float((oof[squad & (y == 0)] < threshold_for(oof, y, w)).mean())
+             for w in (0.01, 0.02, 0.05, 0.10, 0.20)}
     print(f"answerability (off-topic weight {off_weight}), out of fold on side B ({int(y.sum())} answerable, "
           f"{int((squad & (y == 0)).sum())} unanswerable, {int(off.sum())} off-topic): {rates}")
     print("  SQuAD's unanswerable declined at wrong-decline rates:", {k: f"{v:.1%}" for k, v in curve.items()})
