@@ -4,10 +4,11 @@ Fitted on SQuAD train side A only (side B is kept for fitting how its score is c
 choosing thresholds). Positives: the candidate sentence that covers the gold answer. Negatives: the
 first-stage ranker's best wrong sentences for the same question, and for unanswerable questions the
 sentences that look most like answers. The loss: each pair's label (so the score also says whether a
-sentence answers at all), plus each question's positive ranked above its own negatives. Writes a Hugging
-Face checkpoint per epoch to training/work/reader/.
+sentence answers at all), plus each question's positive ranked above its own negatives; with --span-weight,
+also where the answer starts and ends among the positive sentence's tokens (measured, not shipped: README,
+"Token-level supervision"). Writes a Hugging Face checkpoint per epoch to training/work/reader/.
 
-    .venv/bin/python -m training.train_reader [--epochs 3] [--stop-after 2] [--resume N]
+    .venv/bin/python -m training.train_reader [--epochs 3] [--stop-after 2] [--resume N] [--span-weight W]
 """
 
 from __future__ import annotations
@@ -27,21 +28,55 @@ NEGATIVES = 7
 MAX_TOKENS = 128
 
 
-def groups_for(groups, stage1, negatives: int = NEGATIVES) -> list[tuple[str, list[tuple[str, float]]]]:
-    """Per question: (question, [(sentence, label)]): its positives first, then the stage-1 best negatives."""
+Item = tuple[str, float, "tuple[int, int] | None"]  # sentence, label, the answer's offsets in it
+
+
+def answer_in(question, cand) -> tuple[int, int] | None:
+    """The first gold span inside a candidate sentence, as offsets into the sentence's text."""
+    for s, e in question.spans:
+        if question.source == cand.article_id and cand.start <= s and e <= cand.end:
+            return s - cand.start, e - cand.start
+    return None
+
+
+def groups_for(groups, stage1, negatives: int = NEGATIVES) -> list[tuple[str, list[Item]]]:
+    """Per question: (question, [(sentence, label, answer span)]): its positives first, then the stage-1
+    best negatives (span None)."""
     out = []
     for g in groups:
         if not g.cands:
             continue
         order = np.argsort(-stage1.score(g.features), kind="stable")
-        pos = list(dict.fromkeys(g.cands[i].text for i in order if g.labels[i]))
+        pos = {}
+        for i in order:
+            if g.labels[i] and g.cands[i].text not in pos:
+                pos[g.cands[i].text] = answer_in(g.question, g.cands[i])
         neg = [t for t in dict.fromkeys(g.cands[i].text for i in order if not g.labels[i]) if t not in pos]
-        out.append((g.question.question, [(t, 1.0) for t in pos] + [(t, 0.0) for t in neg[:negatives]]))
+        out.append((g.question.question,
+                    [(t, 1.0, span) for t, span in pos.items()] + [(t, 0.0, None) for t in neg[:negatives]]))
     return out
 
 
-def reader_module(path: str):
-    """MiniLM with a linear head on the mean of its token vectors.
+def span_targets(enc, spans) -> tuple[list[int], list[int], list[int]]:
+    """For each pair whose sentence holds the answer: (row, first token, last token) of the answer among
+    the sentence's tokens; pairs whose answer was cut off by truncation are left out."""
+    rows, starts, ends = [], [], []
+    for row, span in enumerate(spans):
+        if span is None:
+            continue
+        s, e = span
+        seq, offsets = enc.sequence_ids(row), enc["offset_mapping"][row].tolist()
+        toks = [i for i, (sid, (a, b)) in enumerate(zip(seq, offsets)) if sid == 1 and b > s and a < e]
+        if toks:
+            rows.append(row)
+            starts.append(toks[0])
+            ends.append(toks[-1])
+    return rows, starts, ends
+
+
+def reader_module(path: str, span: bool = False):
+    """MiniLM with a linear head on the mean of its token vectors (and, with `span`, a head finding the
+    answer's first and last token, for training only: the exported reader keeps the pair score alone).
 
     Mean pooling, not BERT's [CLS] pooler: the bundled model was trained to mean-pool, and its [CLS]
     output barely varies between inputs (a [CLS] head fitted here gave almost the same score to every
@@ -55,12 +90,18 @@ def reader_module(path: str):
             super().__init__()
             self.encoder = encoder
             self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+            self.span = torch.nn.Linear(encoder.config.hidden_size, 2) if span else None
 
         def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.forward_all(input_ids, attention_mask, token_type_ids)[0]
+
+        def forward_all(self, input_ids, attention_mask, token_type_ids):
+            """The pair's score, and each token's start and end logits (batch, tokens, 2) if it has a span head."""
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9))[:, 0]
+            score = self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9))[:, 0]
+            return score, (self.span(hidden) if self.span is not None else None)
 
     return MeanPoolReader(AutoModel.from_pretrained(path, attn_implementation="eager"))
 
@@ -71,13 +112,18 @@ def save_reader(model, tok, folder: Path) -> None:
     model.encoder.save_pretrained(folder / "encoder")
     tok.save_pretrained(folder / "encoder")
     save_file({k: v.contiguous() for k, v in model.head.state_dict().items()}, str(folder / "head.safetensors"))
+    if model.span is not None:
+        save_file({k: v.contiguous() for k, v in model.span.state_dict().items()}, str(folder / "span.safetensors"))
 
 
 def load_reader(folder: Path):
     from safetensors.torch import load_file
 
-    model = reader_module(str(folder / "encoder"))
+    spans = folder / "span.safetensors"  # only readers trained with --span-weight have one
+    model = reader_module(str(folder / "encoder"), span=spans.is_file())
     model.head.load_state_dict(load_file(str(folder / "head.safetensors")))
+    if model.span is not None:
+        model.span.load_state_dict(load_file(str(spans)))
     return model.eval()
 
 
@@ -90,6 +136,9 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=32, help="pairs per batch (whole questions)")
     ap.add_argument("--listwise", type=float, default=1.0,
                     help="weight of the loss ranking each question's positive above its negatives")
+    ap.add_argument("--span-weight", type=float, default=0.0,
+                    help="weight of the loss for finding the answer's first and last token in sentences that hold "
+                         "it (token-level supervision; the exported reader keeps only the pair score)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", default=str(WORK / "reader"))
@@ -112,16 +161,21 @@ def main() -> None:
     stage1 = fit_stage1([g for g in side_a if g.question.in_scope])
     data = groups_for(side_a, stage1)
     n_pairs = sum(len(items) for _, items in data)
-    print(f"{len(data)} questions, {n_pairs} pairs, {sum(l for _, it in data for _, l in it):.0f} positive",
+    print(f"{len(data)} questions, {n_pairs} pairs, {sum(l for _, it in data for _, l, _ in it):.0f} positive",
           flush=True)
 
     out_dir = Path(args.out)
     path = default_model_path()
     tok = AutoTokenizer.from_pretrained(path)
-    model = load_reader(out_dir / f"epoch{args.resume}").train() if args.resume else reader_module(path)
+    model = (load_reader(out_dir / f"epoch{args.resume}").train() if args.resume
+             else reader_module(path, span=args.span_weight > 0))
+    if args.span_weight and model.span is None:
+        ap.error(f"--span-weight: epoch {args.resume} was trained without it")
     # The new head learns faster than the pretrained layers may move.
     opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": args.lr},
-                             {"params": model.head.parameters(), "lr": 20 * args.lr}], weight_decay=0.01)
+                             {"params": [*model.head.parameters(), *(model.span.parameters() if model.span else ())],
+                              "lr": 20 * args.lr}],
+                            weight_decay=0.01)
     per_batch = max(1, args.pairs // (NEGATIVES + 1))
     steps = args.epochs * ((len(data) + per_batch - 1) // per_batch)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
@@ -140,17 +194,26 @@ def main() -> None:
             continue
         running = 0.0
         for bi, batch in enumerate(batches):
-            qs, texts, labels, sizes = [], [], [], []
+            qs, texts, labels, spans, sizes = [], [], [], [], []
             for i in batch:
                 question, items = data[i]
                 qs += [question] * len(items)
-                texts += [t for t, _ in items]
-                labels += [l for _, l in items]
+                texts += [t for t, _, _ in items]
+                labels += [l for _, l, _ in items]
+                spans += [sp for _, _, sp in items]
                 sizes.append(len(items))
-            enc = tok(qs, texts, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            logits = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            enc = tok(qs, texts, truncation=True, max_length=MAX_TOKENS, padding=True,
+                      return_tensors="pt", return_offsets_mapping=True)
+            logits, token_logits = model.forward_all(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
             target = torch.tensor(labels)
             loss = bce(logits, target)
+            rows, starts, ends = span_targets(enc, spans) if args.span_weight else ([], [], [])
+            if rows:
+                in_sentence = torch.tensor([[sid == 1 for sid in enc.sequence_ids(r)] for r in rows])
+                tl = token_logits[rows].masked_fill(~in_sentence.unsqueeze(-1), -1e4)
+                loss = loss + args.span_weight * 0.5 * (
+                    torch.nn.functional.cross_entropy(tl[:, :, 0], torch.tensor(starts))
+                    + torch.nn.functional.cross_entropy(tl[:, :, 1], torch.tensor(ends)))
             if args.listwise:
                 # Each question's positive should beat its own negatives: softmax over the question's pairs.
                 parts, at = [], 0
