@@ -28,15 +28,15 @@ NEGATIVES = 7
 MAX_TOKENS = 128
 
 
-Item = tuple[str, float, "tuple[int, int] | None"]  # sentence, label, the answer's offsets in it
+Item = tuple[str, float, tuple[int, int] | None]  # sentence, label, the answer's offsets in it
 
 
 def answer_in(question, cand) -> tuple[int, int] | None:
     """The first gold span inside a candidate sentence, as offsets into the sentence's text."""
-    for s, e in question.spans:
-        if question.source == cand.article_id and cand.start <= s and e <= cand.end:
-            return s - cand.start, e - cand.start
-    return None
+    if question.source != cand.article_id:
+        return None
+    return next(((s - cand.start, e - cand.start) for s, e in question.spans if cand.start <= s and e <= cand.end),
+                None)
 
 
 def groups_for(groups, stage1, negatives: int = NEGATIVES) -> list[tuple[str, list[Item]]]:
@@ -111,9 +111,9 @@ def save_reader(model, tok, folder: Path) -> None:
 
     model.encoder.save_pretrained(folder / "encoder")
     tok.save_pretrained(folder / "encoder")
-    save_file({k: v.contiguous() for k, v in model.head.state_dict().items()}, str(folder / "head.safetensors"))
-    if model.span is not None:
-        save_file({k: v.contiguous() for k, v in model.span.state_dict().items()}, str(folder / "span.safetensors"))
+    for name in ("head", "span"):  # a reader trained without --span-weight has no span head
+        if (module := getattr(model, name)) is not None:
+            save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(folder / f"{name}.safetensors"))
 
 
 def load_reader(folder: Path):
@@ -171,11 +171,10 @@ def main() -> None:
              else reader_module(path, span=args.span_weight > 0))
     if args.span_weight and model.span is None:
         ap.error(f"--span-weight: epoch {args.resume} was trained without it")
-    # The new head learns faster than the pretrained layers may move.
+    # The new heads learn faster than the pretrained layers may move.
+    heads = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
     opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": args.lr},
-                             {"params": [*model.head.parameters(), *(model.span.parameters() if model.span else ())],
-                              "lr": 20 * args.lr}],
-                            weight_decay=0.01)
+                             {"params": heads, "lr": 20 * args.lr}], weight_decay=0.01)
     per_batch = max(1, args.pairs // (NEGATIVES + 1))
     steps = args.epochs * ((len(data) + per_batch - 1) // per_batch)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
